@@ -1,0 +1,213 @@
+"""The backward pass: the chain rule applied gate by gate, from the output back.
+
+1. Order the nodes below the output so that every node comes after all the
+   nodes it feeds (a depth-first walk with an explicit stack: a graph of a
+   million gates needs no recursion).
+2. Walk that order from the output down. When a node is reached, every wire
+   leaving it has delivered its gradient, so its gradient is complete: store
+   it in `.grad`, then send `local gradient × g` down each input wire.
+   Gradients arriving at one node add up (forks).
+3. Release what each gate saved for backward as soon as it has been used,
+   unless the caller keeps the graph (retain_graph).
+"""
+import numpy as np
+
+from . import gates
+from .gate import _WRAPPED, PASS, gate_error
+from .mode import set_grad_enabled
+from .value import NO, Value, raw
+
+RELEASED = object()       # a gate output's `_cache` once backward has used the graph
+_ndarray = np.ndarray
+
+
+def backward(root, grad=None, retain_graph=False, create_graph=False):
+    """Backpropagate from `root`, adding d(root)/d(v) into `v.grad` for every
+    Value v the pass reaches. See `Value.backward`."""
+    _run(root, _seed(root, grad, create_graph), retain_graph or create_graph, create_graph)
+
+
+def grad(output, inputs, grad_output=None, retain_graph=False, create_graph=False,
+         allow_unused=False):
+    """d(output)/d(input) for each of `inputs`, returned as a list; `.grad`
+    is left untouched. With create_graph=True the results are Values that can
+    be differentiated again (a Hessian-vector product is `grad` of
+    `sum(grad(f, x, create_graph=True)[0] * v)`)."""
+    single = isinstance(inputs, Value)
+    inputs = [inputs] if single else list(inputs)
+    captured = {v: None for v in inputs}
+    _run(output, _seed(output, grad_output, create_graph), retain_graph or create_graph,
+         create_graph, captured)
+    result = [captured[v] for v in inputs]
+    if not allow_unused and any(r is None for r in result):
+        unused = [i for i, r in enumerate(result) if r is None]
+        raise ValueError(f"grad: inputs {unused} are not reached by backward from the output "
+                         f"(pass allow_unused=True to get None for them)")
+    return result[0] if single else result
+
+
+def _seed(root, grad, create_graph):
+    if not isinstance(root, Value):
+        raise TypeError(f"backward needs a Value, got {type(root).__name__}")
+    if not root.requires_grad:
+        raise RuntimeError("backward: this Value does not require grad (it was computed from "
+                           "constants only, or under no_grad)")
+    if grad is None:
+        if np.size(root.data) != 1:
+            raise ValueError(f"backward: only a single-element output gets the implicit gradient 1; "
+                             f"this output has shape {root.shape}: pass grad= an array of that shape")
+        seed = 1.0 if isinstance(root.data, float) else np.ones_like(root.data)
+    else:
+        g = raw(grad)
+        if np.shape(g) != root.shape:
+            raise ValueError(f"backward: grad has shape {np.shape(g)} but the output has shape {root.shape}")
+        try:
+            seed = float(g) if isinstance(root.data, float) else np.array(g, dtype=root.dtype)
+        except (TypeError, ValueError):
+            raise TypeError(f"backward: grad must be numeric, got {type(g).__name__}") from None
+    return Value(seed, requires_grad=False) if create_graph else seed
+
+
+def _run(root, seed, retain_graph, create_graph, captured=None):
+    order = _topological_order(root)
+    try:
+        root._g = seed
+        with set_grad_enabled(create_graph):
+            _propagate(order, retain_graph, create_graph, captured)
+    except BaseException:
+        for node in order:            # leave no half-gathered gradient behind a failed pass
+            node._g = None
+        raise
+
+
+# `_g` of a node the walk has found, until its first gradient arrives.
+WAITING = object()
+
+
+def _topological_order(root):
+    """The nodes below root that need a gradient, each after all of its inputs.
+
+    Post-order depth-first walk: a node is pushed back under a `None` marker
+    and listed when the marker comes up, after everything above it (its
+    inputs) has been listed. A node found by the walk gets `_g = WAITING`, so
+    it is expanded once however many wires lead to it."""
+    order = []
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if node is None:
+            order.append(stack.pop())
+            continue
+        if node._g is WAITING:
+            continue
+        node._g = WAITING
+        stack.append(node)
+        stack.append(None)
+        if node._gate is None:
+            continue
+        if node._cache is RELEASED:
+            raise RuntimeError(
+                f"backward: the graph through this '{node._gate.name}' gate was released by an "
+                f"earlier backward; pass retain_graph=True to that first backward to "
+                f"backpropagate through the same graph again")
+        a = node._a
+        if isinstance(a, Value) and a.requires_grad and a._g is not WAITING:
+            stack.append(a)
+        b = node._b
+        if isinstance(b, Value) and b.requires_grad and b._g is not WAITING:
+            stack.append(b)
+        if node._rest:
+            for c in node._rest:
+                if isinstance(c, Value) and c.requires_grad and c._g is not WAITING:
+                    stack.append(c)
+    return order
+
+
+def _propagate(order, retain_graph, create_graph, captured):
+    for node in reversed(order):
+        g = node._g                                       # complete: every wire has delivered
+        node._g = None
+        if captured is None:
+            node.grad = g if node.grad is None else node.grad + g
+        elif node in captured:
+            captured[node] = g
+        gate = node._gate
+        if gate is None:
+            continue
+        try:
+            if create_graph or node._rest:
+                _send_general(node, gate, g, create_graph)
+            else:
+                _send_simple(node, gate, g)
+        except _WRAPPED as e:
+            raise gate_error(e, gate.name, node._inputs, " (backward)") from None
+        if not retain_graph:
+            node._cache = RELEASED                        # what the gate saved for backward is gone
+
+
+def _send_simple(node, gate, g):
+    """Send g down the wires of a gate with one or two operands of plain data:
+    the bulk of every graph, unrolled (calls with a fixed number of arguments
+    are much cheaper than *args)."""
+    out = node._cache if gate.cached else node.data
+    a, b = node._a, node._b
+    x = a.data if isinstance(a, Value) else a
+    if b is NO:
+        if isinstance(a, Value) and a.requires_grad:
+            local = gate.vjps[0]
+            ga = g if local is PASS else local(g, out, x)
+            if type(ga) is not float:
+                ga = fit_gradient(ga, a, g)
+            a._g = ga if a._g is WAITING else a._g + ga
+        return
+    y = b.data if isinstance(b, Value) else b
+    if isinstance(a, Value) and a.requires_grad:
+        local = gate.vjps[0]
+        ga = g if local is PASS else local(g, out, x, y)
+        if type(ga) is not float:
+            ga = fit_gradient(ga, a, g)
+        a._g = ga if a._g is WAITING else a._g + ga
+    if isinstance(b, Value) and b.requires_grad:
+        local = gate.vjps[1]
+        gb = g if local is PASS else local(g, out, x, y)
+        if type(gb) is not float:
+            gb = fit_gradient(gb, b, g)
+        b._g = gb if b._g is WAITING else b._g + gb
+
+
+def _send_general(node, gate, g, create_graph):
+    """Send g down the wires of any gate; under create_graph the local
+    gradients get the operands as Values, so they build a graph themselves."""
+    operands = node._inputs
+    if create_graph:                                      # the backward pass becomes a graph
+        out = node._cache if gate.cached else node
+        args = operands
+    else:
+        out = node._cache if gate.cached else node.data
+        args = [v.data if isinstance(v, Value) else v for v in operands]
+    for v, local in zip(operands, gate.vjps):            # parameters after the last: no gradient
+        if isinstance(v, Value) and v.requires_grad:
+            gv = fit_gradient(g if local is PASS else local(g, out, *args), v, g)
+            v._g = gv if v._g is WAITING else v._g + gv
+
+
+def fit_gradient(grad, value, g=None):
+    """Bring a gradient to its input's shape and dtype. The one place where
+    broadcasting is undone: axes that broadcasting added or stretched are
+    summed out. A leaf's gradient is copied if it could alias another array
+    (`g` itself, or a view), so that `.grad` can be changed in place."""
+    if type(grad) is float:
+        return grad
+    data = value.data
+    shape = np.shape(data)
+    if np.shape(grad) != shape:
+        grad = gates.sum_to(grad, shape)
+    if isinstance(grad, Value):
+        return grad
+    if isinstance(data, float):                           # scalar circuits stay in Python floats
+        return float(grad)
+    if grad.dtype != data.dtype:                          # e.g. float32 input, float64 constant
+        return grad.astype(data.dtype)
+    if value._gate is None and type(grad) is _ndarray and (grad is g or grad.base is not None):
+        return grad.copy()
+    return grad

@@ -1,0 +1,179 @@
+"""Gate: the one way to define an operation of the engine (and your own).
+
+A gate is a forward computation and, for each of its inputs, the local gradient
+that backward multiplies into the gradient arriving at the gate's output:
+
+    mul = Gate("mul", lambda a, b: a * b,
+               lambda g, out, a, b: g * b,      # d(out)/da = b: the mul gate swaps
+               lambda g, out, a, b: g * a)      # d(out)/db = a
+
+* `forward(*inputs)` receives plain data (Python floats and numpy arrays) and
+  returns the output data. Inputs after the last local gradient are parameters
+  (an axis, a shape, an index): passed along, never differentiated.
+* Each local-gradient function receives `(g, out, *inputs)`: the gradient
+  arriving at the output, the output, and the inputs, and returns the gradient
+  for its own input, with the chain rule applied (g times the local gradient).
+  `None` marks an input that has no gradient (a condition, a mask).
+* Gradients come back to an input's shape in one place (`fit_gradient`): a
+  local gradient may return the broadcast shape; it is summed back.
+* A gate called on Values returns a Value and, when grad mode is on and an
+  input requires grad, records itself in the graph. Called on plain data it
+  simply computes. So local gradients written with operators and gates run on
+  plain arrays in an ordinary backward and on Values under
+  `backward(create_graph=True)`, where the backward pass becomes a graph that
+  can be differentiated again. A mask taken of `raw(x)` is a constant.
+* `cached=True`: forward returns `(out, cache)` and the local gradients receive
+  the cache in place of `out`: for a fused gate that saves work for backward
+  (an im2col matrix, the positions of maxima). Backward releases it.
+* A gate is the only place that knows its formulas; `PASS` as a local gradient
+  says "the gradient passes through unchanged" (local gradient 1), which the
+  engine applies without a call.
+"""
+from .mode import OFF, state
+from .value import NO, Value, constant, node
+
+_new = object.__new__
+
+_WRAPPED = (IndexError, TypeError, ValueError, ArithmeticError)
+
+
+class _Pass:
+    """The local gradient 1: the gradient passes through unchanged."""
+
+    def __repr__(self):
+        return "PASS"
+
+    def __call__(self, g, out, *inputs):
+        return g
+
+
+PASS = _Pass()
+
+
+class Gate:
+    """A differentiable operation: `Gate(name, forward, *local_gradients, cached=False)`.
+
+    See the module docstring for the protocol; `autograd/gates.py` is the table
+    of the engine's own gates.
+    """
+
+    def __init__(self, name, forward, *local_gradients, cached=False, doc=None):
+        self.name = name
+        self.forward = forward
+        self.vjps = local_gradients
+        self.cached = cached
+        self.__doc__ = doc or forward.__doc__ or f"The {name} gate."
+        # Operands at positions without a local gradient are constants even when
+        # given as Values; -1 when some position inside the arity has none.
+        self._arity = -1 if None in local_gradients else len(local_gradients)
+        self._binary = self._arity == 2 and not cached   # takes the fast path of apply()
+
+    def __repr__(self):
+        return f"<gate {self.name}>"
+
+    def apply(self, *args):
+        """Run the gate: `gate.apply(*args)`, or simply `gate(*args)`."""
+        if self._binary and len(args) == 2:
+            return self.binary(args[0], args[1])
+        data = []
+        tracked = None
+        for a in args:
+            if isinstance(a, Value):
+                tracked = tracked or a.requires_grad
+                a = a.data
+            data.append(a)
+        try:
+            out = self.forward(*data)
+        except _WRAPPED as e:
+            raise gate_error(e, self.name, args) from None
+        cache = None
+        if self.cached:
+            out, cache = out
+        if tracked is None:
+            return out
+        if type(out) is not float:
+            out = self._checked(out, args)
+        scope = state.recording
+        if not tracked or scope is OFF:
+            return constant(out)
+        if len(args) > self._arity:
+            args = self._constants_as_data(args)
+        if len(args) == 1:
+            return node(out, self, args[0], NO, (), cache, scope)
+        return node(out, self, args[0], args[1], args[2:], cache, scope)
+
+    __call__ = apply
+
+    def binary(self, a, b):
+        """apply() for a gate of two operands and no parameters: the path of the
+        arithmetic operators, which are most of any scalar circuit, so it is
+        kept lean (fixed arguments, node creation inlined)."""
+        if isinstance(a, Value):
+            x = a.data
+            tracked = a.requires_grad
+        else:
+            x = a
+            tracked = None                          # stays None when no operand is a Value
+        if isinstance(b, Value):
+            y = b.data
+            tracked = tracked or b.requires_grad
+        else:
+            y = b
+        try:
+            out = self.forward(x, y)
+        except _WRAPPED as e:
+            raise gate_error(e, self.name, (a, b)) from None
+        if tracked is None:
+            return out
+        if type(out) is not float:
+            out = self._checked(out, (a, b))
+        scope = state.recording
+        if not tracked or scope is OFF:
+            return constant(out)
+        v = _new(Value)                             # node(), inlined
+        v.data = out
+        v.grad = None
+        v.requires_grad = True
+        v.label = None
+        v._gate = self
+        v._a = a
+        v._b = b
+        v._rest = ()
+        v._cache = v._g = None
+        v._scope = scope
+        return v
+
+    def _checked(self, out, args):
+        dtype = getattr(out, "dtype", None)
+        if dtype is None or dtype.kind != "f":
+            raise TypeError(f"{self.name}: the result is {describe(out)}, not real floats "
+                            f"(inputs: {', '.join(describe(a) for a in args)})")
+        if out.ndim == 0 and all(type(a.data) is float for a in args if isinstance(a, Value)):
+            return float(out)           # scalar circuits stay in Python floats
+        return out
+
+    def _constants_as_data(self, args):
+        vjps = self.vjps
+        return tuple(a.data if isinstance(a, Value) and (i >= len(vjps) or vjps[i] is None) else a
+                     for i, a in enumerate(args))
+
+
+def describe(x):
+    """A short description of an operand for error messages: type, dtype, shape."""
+    if isinstance(x, Value):
+        return f"Value {x.dtype} {x.shape}" if x.ndim else f"Value {x.data!r}"
+    shape = getattr(x, "shape", None)
+    if shape is not None and shape != ():
+        return f"{type(x).__name__} {x.dtype} {shape}"
+    if isinstance(x, (int, float, complex)):
+        return f"{type(x).__name__} {x!r}"
+    return type(x).__name__
+
+
+def gate_error(e, name, args, stage=""):
+    """Re-raise an error from inside a gate, naming the gate and its operands."""
+    message = f"{name}{stage}: {e} (inputs: {', '.join(describe(a) for a in args)})"
+    for base in _WRAPPED:
+        if isinstance(e, base):
+            return base(message)
+    return e

@@ -1,0 +1,274 @@
+"""Value: one node of the circuit, for a Python scalar or a numpy array.
+
+A Value holds its forward `data`, its `grad` (filled in by backward), and, if a
+gate produced it, that gate and the gate's inputs. Every operator below is one
+line that hands the work to a gate of the gate table (`autograd/gates.py`),
+where each forward computation sits beside its local gradient.
+"""
+import numpy as np
+
+
+class Value:
+    """A scalar or array in a circuit, with its gradient.
+
+    `Value(data, requires_grad=True, label=None)`: data is a Python number or a
+    numpy array (float32/float64 kept, ints and bools become float64); an
+    ndarray is used as is, not copied. Raw numbers and arrays mixed into an
+    operation are constants.
+
+    After `backward()`, `.grad` holds d(output)/d(this value): the shape of
+    `data`, accumulating over backward calls until `zero_grad()`.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "label",
+                 # how a gate made it: the gate, its operands (the first two in
+                 # slots of their own, any more in `_rest`: a node then stays a
+                 # single object for Python's cycle collector), what the gate
+                 # saved for backward, the scope it was made in
+                 "_gate", "_a", "_b", "_rest", "_cache", "_scope",
+                 "_g",                      # the gradient backward is gathering
+                 "__weakref__")
+    # numpy must hand `ndarray <op> Value` over to Value's reflected operators.
+    __array_ufunc__ = None
+
+    def __init__(self, data, requires_grad=True, label=None):
+        self.data = as_data(data)
+        self.grad = None
+        self.requires_grad = bool(requires_grad)
+        self.label = label
+        self._gate = None       # a leaf: no gate made it
+        self._a = self._b = NO
+        self._rest = ()
+        self._cache = self._scope = self._g = None
+
+    # ------------------------------------------------------------ properties
+    @property
+    def shape(self):
+        """Shape of data; () for a scalar."""
+        return np.shape(self.data)
+
+    @property
+    def ndim(self):
+        """Number of dimensions of data."""
+        return np.ndim(self.data)
+
+    @property
+    def size(self):
+        """Number of elements of data."""
+        return np.size(self.data)
+
+    @property
+    def dtype(self):
+        """numpy dtype of data (float64 for a Python float)."""
+        return np.result_type(self.data)
+
+    @property
+    def is_leaf(self):
+        """True for a Value no gate produced (an input or a parameter)."""
+        return self._gate is None
+
+    @property
+    def op(self):
+        """Name of the gate that produced this Value ('' for a leaf)."""
+        return self._gate.name if self._gate is not None else ""
+
+    @property
+    def _inputs(self):
+        """The operands of the gate that made this Value, in order (() for a leaf)."""
+        if self._a is NO:
+            return ()
+        if self._b is NO:
+            return (self._a,)
+        return (self._a, self._b) + self._rest
+
+    @property
+    def T(self):
+        """Transpose (reversed axes)."""
+        return gates.transpose(self, None)
+
+    def item(self):
+        """The single element as a Python float."""
+        if np.size(self.data) != 1:
+            raise ValueError(f"item(): only a single-element Value converts to a float, "
+                             f"this one has shape {self.shape}")
+        return float(np.asarray(self.data).reshape(()))
+
+    def zero_grad(self, set_to_none=True):
+        """Forget the accumulated gradient (None, or zeros with set_to_none=False)."""
+        self.grad = None if set_to_none else (0.0 if isinstance(self.data, float) else np.zeros_like(self.data))
+
+    def detach(self):
+        """A constant Value sharing this data, cut off from the graph."""
+        return Value(self.data, requires_grad=False, label=self.label)
+
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Backpropagate from this Value through the graph that produced it.
+
+        Seeds d(self)/d(self) = 1 for a single-element Value; any other shape
+        needs `grad` (the gradient arriving from above, same shape). Every Value
+        that backward reaches gets `.grad += d(self)/d(value)`: gradients add up
+        at forks and across calls until zeroed.
+
+        The graph's saved state is released afterwards: a second backward
+        through it raises unless the first passed `retain_graph=True` (then
+        calling backward twice gives exactly twice the gradient).
+        `create_graph=True` builds the backward pass itself out of gates, so the
+        resulting `.grad` Values can be differentiated again (implies
+        retain_graph).
+        """
+        backprop.backward(self, grad, retain_graph, create_graph)
+
+    # ------------------------------------------------------------ operators
+    # (`gate.binary(a, b)` is `gate(a, b)` without the detour through __call__
+    # and *args: operators are the hot path of scalar circuits)
+    def __add__(self, other): return gates.add.binary(self, other)
+    def __radd__(self, other): return gates.add.binary(other, self)
+    def __sub__(self, other): return gates.sub.binary(self, other)
+    def __rsub__(self, other): return gates.sub.binary(other, self)
+    def __mul__(self, other): return gates.mul.binary(self, other)
+    def __rmul__(self, other): return gates.mul.binary(other, self)
+    def __truediv__(self, other): return gates.div.binary(self, other)
+    def __rtruediv__(self, other): return gates.div.binary(other, self)
+    def __pow__(self, other): return gates.power.binary(self, other)
+    def __rpow__(self, other): return gates.power.binary(other, self)
+    def __matmul__(self, other): return gates.matmul.binary(self, other)
+    def __rmatmul__(self, other): return gates.matmul.binary(other, self)
+    def __neg__(self): return gates.neg.apply(self)
+    def __getitem__(self, index): return gates.getitem(self, index_data(index))
+
+    # ------------------------------------------------------------ methods
+    def relu(self): return gates.relu.apply(self)
+    def leaky_relu(self, negative_slope=0.01): return gates.leaky_relu(self, negative_slope)
+    def elu(self, alpha=1.0): return gates.elu(self, alpha)
+    def sigmoid(self): return gates.sigmoid(self)
+    def tanh(self): return gates.tanh(self)
+    def exp(self): return gates.exp(self)
+    def log(self): return gates.log(self)
+    def sqrt(self): return gates.sqrt(self)
+    def abs(self): return gates.absolute(self)
+    def __abs__(self): return gates.absolute(self)
+    def sum(self, axis=None, keepdims=False): return gates.reduce_sum(self, axes(axis), keepdims)
+    def mean(self, axis=None, keepdims=False): return gates.reduce_mean(self, axes(axis), keepdims)
+    def max(self, axis=None, keepdims=False): return gates.reduce_max(self, axes(axis), keepdims)
+    def min(self, axis=None, keepdims=False): return gates.reduce_min(self, axes(axis), keepdims)
+    def logsumexp(self, axis=None, keepdims=False): return gates.logsumexp(self, axes(axis), keepdims)
+    def reshape(self, *shape): return gates.reshape(self, shape_arg(shape))
+    def transpose(self, *axes_): return gates.transpose(self, shape_arg(axes_) if axes_ else None)
+    def clip(self, lo=None, hi=None): return gates.clip(self, index_data(lo), index_data(hi))
+
+    # ------------------------------------------------------------ python protocol
+    def __len__(self):
+        if np.ndim(self.data) == 0:
+            raise TypeError("len() of a 0-d Value")
+        return len(self.data)
+
+    def __bool__(self):
+        if np.size(self.data) != 1:
+            raise ValueError(f"the truth value of a Value of shape {self.shape} is ambiguous; "
+                             f"use .data.any() or .data.all()")
+        return bool(self.item())
+
+    def __float__(self):
+        return self.item()
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.data, dtype=dtype)
+
+    def __format__(self, spec):
+        return format(self.data, spec) if spec else repr(self)
+
+    def __repr__(self):
+        label = f", label={self.label!r}" if self.label else ""
+        return f"Value(data={_short(self.data)}, grad={_short(self.grad)}{label})"
+
+
+NO = object()     # an operand slot that is not used
+
+
+def node(data, gate, a, b, rest, cache, scope, _new=object.__new__):
+    """A Value made by a gate from operands a, b (NO: none) and rest (trusted
+    data, no validation: the hot path)."""
+    v = _new(Value)
+    v.data = data
+    v.grad = None
+    v.requires_grad = True
+    v.label = None
+    v._gate = gate
+    v._a = a
+    v._b = b
+    v._rest = rest
+    v._cache = cache
+    v._scope = scope
+    v._g = None
+    return v
+
+
+def constant(data):
+    """A gate's output that needs no graph (under no_grad, or of constants)."""
+    return Value(data, requires_grad=False)
+
+
+def _short(x):
+    if x is None or isinstance(x, (float, Value)):
+        return repr(x)
+    x = np.asarray(x)
+    if x.size <= 6:
+        return np.array2string(x, precision=4, separator=", ")
+    return f"<{x.dtype} array {x.shape}>"
+
+
+def as_data(data):
+    """Validate and normalise what a Value may hold: Python numbers become
+    floats; float32/float64 arrays stay as they are; integer and bool arrays
+    become float64; float16 becomes float32. Anything else raises TypeError."""
+    if isinstance(data, Value):
+        return data.data
+    if isinstance(data, (bool, int, float)) and not isinstance(data, np.generic):
+        return float(data)
+    if not isinstance(data, (np.ndarray, np.generic)):
+        if not isinstance(data, (list, tuple)):
+            raise TypeError(f"Value() takes a number or a numpy array, got {type(data).__name__}: {data!r:.60}")
+        try:
+            data = np.asarray(data)
+        except ValueError as e:
+            raise TypeError(f"Value() got a ragged nested sequence (its rows differ in length): {data!r:.60}") from e
+    kind = data.dtype.kind
+    if kind == "f":
+        if data.dtype.itemsize < 4:
+            return data.astype(np.float32)
+        if data.dtype.itemsize > 8:
+            return data.astype(np.float64)
+        return data if isinstance(data, np.ndarray) else np.asarray(data)
+    if kind in "biu":
+        return data.astype(np.float64)
+    raise TypeError(f"Value() takes numeric data, got an array of dtype {data.dtype} "
+                    f"(shape {data.shape})")
+
+
+def raw(x):
+    """The data of a Value, or x itself: masks and indices are taken of raw data,
+    which makes them constants of the circuit."""
+    return x.data if isinstance(x, Value) else x
+
+
+def index_data(index):
+    """An index (or bound) may be written with Values; only their data is used."""
+    if isinstance(index, tuple):
+        return tuple(raw(i) for i in index)
+    return raw(index)
+
+
+def axes(axis):
+    """sum/mean/max/min accept an int, a tuple or a list of axes, or None."""
+    return tuple(axis) if isinstance(axis, list) else axis
+
+
+def shape_arg(args):
+    """reshape(2, 3) and reshape((2, 3)) mean the same, as in numpy."""
+    if len(args) == 1 and isinstance(args[0], (tuple, list)):
+        return tuple(args[0])
+    return args
+
+
+# The gate table and the backward pass are defined in terms of Value.
+from . import backprop, gates  # noqa: E402

@@ -1,0 +1,8 @@
+"""circuitgrad's neural-network layer (floor 2): modules, layers, losses, init, data."""
+import autograd as _autograd
+
+if not hasattr(_autograd, "__circuitgrad__"):
+    raise ImportError(
+        f"'autograd' resolves to {getattr(_autograd, '__file__', _autograd)!r}, which is not "
+        f"circuitgrad's engine (HIPS autograd also installs as 'autograd'). Install circuitgrad in "
+        f"its own virtual environment.")
