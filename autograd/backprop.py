@@ -140,7 +140,11 @@ def _propagate(order, retain_graph, create_graph, captured):
             else:
                 _send_simple(node, gate, g)
         except _WRAPPED as e:
-            raise gate_error(e, gate.name, node._inputs, " (backward)") from None
+            stage = " (backward)"
+            if create_graph and isinstance(e, TypeError):
+                stage = (" (backward, create_graph=True: a local gradient that is to be differentiated"
+                         " again must use operators and gates, which accept Values, not numpy functions)")
+            raise gate_error(e, gate.name, node._inputs, stage) from None
         if not retain_graph:
             node._cache = RELEASED                        # what the gate saved for backward is gone
 

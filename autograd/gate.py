@@ -173,7 +173,7 @@ def describe(x):
 def gate_error(e, name, args, stage=""):
     """Re-raise an error from inside a gate, naming the gate and its operands."""
     message = f"{name}{stage}: {e} (inputs: {', '.join(describe(a) for a in args)})"
-    for base in _WRAPPED:
-        if isinstance(e, base):
-            return base(message)
-    return e
+    try:
+        return type(e)(message)          # the same kind of error, with the gate's name
+    except Exception:                    # a type that needs other arguments
+        return next(base(message) for base in _WRAPPED if isinstance(e, base))

@@ -8,7 +8,6 @@ import warnings
 
 import numpy as np
 
-from .mode import no_grad
 from .value import Value, raw
 
 
@@ -41,7 +40,7 @@ def gradcheck(fn, inputs, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=False,
         if not x.requires_grad:
             continue
         analytic = np.zeros(x.shape) if x.grad is None else np.asarray(raw(x.grad), dtype=np.float64)
-        numeric = _numerical_gradient(fn, xs, k, r, eps)
+        numeric = numerical_gradient(fn, xs, k, r, eps)
         report = compare(analytic, numeric, atol, rtol)
         if report:
             problems.append(f"input {k} (shape {x.shape}): {report}")
@@ -78,7 +77,8 @@ def _float64_copy(x):
     return Value(data, requires_grad=requires_grad, label=getattr(x, "label", None))
 
 
-def _numerical_gradient(fn, xs, k, r, eps):
+def numerical_gradient(fn, xs, k, r, eps):
+    """Central differences of sum(fn(*xs) * r) with respect to xs[k], element by element."""
     x = xs[k]
     scalar = isinstance(x.data, float)
     flat = np.array([x.data]) if scalar else x.data.reshape(-1)   # a view: perturb in place
@@ -87,8 +87,8 @@ def _numerical_gradient(fn, xs, k, r, eps):
     def f():
         if scalar:
             x.data = float(flat[0])
-        with no_grad():
-            return float(np.sum(np.asarray(raw(fn(*xs)), dtype=np.float64) * r))
+        # (with grad mode on: fn may itself call backward, e.g. to check second derivatives)
+        return float(np.sum(np.asarray(raw(fn(*xs)), dtype=np.float64) * r))
 
     for j in range(flat.size):
         original = flat[j]

@@ -1,0 +1,18 @@
+"""Test-suite settings.
+
+Hypothesis runs with the `ci` profile by default: derandomized (the same
+examples on every run and machine), no deadline (a slow machine is not a
+failure), and no example database (nothing written into the checkout). Set
+HYPOTHESIS_PROFILE=explore to draw fresh random examples while developing.
+"""
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci", deadline=None, derandomize=True, database=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.register_profile(
+    "explore", deadline=None, database=None, max_examples=500,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -1,0 +1,148 @@
+"""Value: construction, dtypes, attributes, operators, scalar and array circuits."""
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+from autograd import Value, concatenate, enable_grad, maximum, minimum, no_grad, stack, where
+
+
+def test_data_kinds():
+    assert Value(3).data == 3.0 and isinstance(Value(3).data, float)
+    assert isinstance(Value(True).data, float)
+    assert Value(np.arange(3)).dtype == np.float64               # ints become floats
+    assert Value(np.ones(2, np.float32)).dtype == np.float32    # float32 is kept
+    assert Value(np.ones(2, np.float16)).dtype == np.float32
+    assert Value([[1, 2], [3, 4]]).shape == (2, 2)
+    a = np.ones(3)
+    assert Value(a).data is a                                     # not copied
+
+
+def test_attributes():
+    v = Value(np.ones((2, 3), np.float32), label="w")
+    assert (v.shape, v.ndim, v.size, v.dtype, v.label) == ((2, 3), 2, 6, np.float32, "w")
+    assert v.grad is None and v.requires_grad and v.is_leaf and v.op == ""
+    s = Value(2.0)
+    assert (s.shape, s.ndim, s.dtype, s.item()) == ((), 0, np.float64, 2.0)
+    assert (v * 2).op == "mul" and not (v * 2).is_leaf
+    assert v.T.shape == (3, 2) and v.transpose(1, 0).shape == (3, 2)
+    assert v.reshape(3, 2).shape == v.reshape((3, 2)).shape == (3, 2)
+
+
+def test_constants_mix_in_and_numpy_defers():
+    v = Value(np.array([1.0, 2.0]))
+    for out in (v + 1, 1 + v, v * np.float64(2), np.array([1.0, 1.0]) - v,
+                np.array([2.0, 2.0]) / v, np.ones((2, 2)) @ v, np.float32(2) * v):
+        assert isinstance(out, Value), type(out)
+    (np.array([3.0, 4.0]) * v).sum().backward()
+    np.testing.assert_array_equal(v.grad, [3.0, 4.0])
+
+
+def test_every_operator_and_method():
+    x = Value(np.array([0.5, -1.5, 2.0]))
+    y = Value(np.array([1.5, 2.5, 0.5]))
+    exprs = [x + y, x - y, x * y, x / y, y ** x, x ** 2, 2 ** x, -x, x @ y, x[1], x[[0, 0, 2]],
+             x.relu(), x.leaky_relu(0.1), x.elu(), x.sigmoid(), x.tanh(), x.exp(), y.log(),
+             y.sqrt(), x.abs(), abs(x), x.sum(), x.mean(), x.max(), x.min(), x.logsumexp(),
+             x.reshape(3, 1), x.transpose(), x.clip(-1, 1), maximum(x, y), minimum(x, y),
+             concatenate([x, y]), stack([x, y], axis=1), where(x.data > 0, x, y)]
+    reference = [0.5 + 1.5, 0.5 - 1.5, 0.75, 0.5 / 1.5, 1.5 ** 0.5, 0.25, 2 ** 0.5, -0.5]
+    for e, r in zip(exprs, reference):
+        assert np.ravel(e.data)[0] == pytest.approx(r)
+    for e in exprs:
+        assert isinstance(e, Value) and e.op, e
+
+
+def test_scalar_circuits_stay_python_floats():
+    x = Value(2.0)
+    for e in (x + 1, x * x, x.exp(), x.sigmoid(), x.tanh(), x.relu(), x.leaky_relu(),
+              x.elu(), maximum(x, 1.0), x.clip(0, 1), x.abs(), x.sum(), x.log()):
+        assert type(e.data) is float, (e.op, type(e.data))
+    y = x.sigmoid() * x.tanh()
+    y.backward()
+    assert type(x.grad) is float
+
+
+def test_sigmoid_and_tanh_are_stable():
+    with np.errstate(over="raise", invalid="raise", divide="raise"):   # no overflow, no nan
+        big = Value(np.array([-1000.0, 1000.0]))
+        s = big.sigmoid()
+        s.sum().backward()
+        np.testing.assert_array_equal(s.data, [0.0, 1.0])
+        np.testing.assert_array_equal(big.grad, [0.0, 0.0])
+        t = Value(np.array([-1000.0, 1000.0], np.float32)).tanh()
+        np.testing.assert_array_equal(t.data, [-1.0, 1.0])
+        lse = Value(np.array([1000.0, 1000.0])).logsumexp()
+        assert lse.item() == pytest.approx(1000 + np.log(2))
+    assert Value(-1000.0).sigmoid().data == 0.0 and Value(1000.0).sigmoid().data == 1.0
+    assert Value(-40.0).sigmoid().data == pytest.approx(4.248354255291589e-18)   # tail kept
+
+
+def test_float32_stays_float32():
+    x = Value(np.ones((2, 3), np.float32))
+    w = Value(np.ones((3, 4), np.float32))
+    out = ((x @ w).relu() * 0.5 + 1.0).sigmoid().mean()
+    out.backward()
+    assert out.dtype == np.float32 and x.grad.dtype == w.grad.dtype == np.float32
+
+
+def test_mixed_dtype_gradient_has_the_input_dtype():
+    x = Value(np.ones(3, np.float32))
+    (x * np.array([1.0, 2.0, 3.0])).sum().backward()      # float64 constant: float64 output
+    assert x.grad.dtype == np.float32
+
+
+def test_max_gate_ties_share_the_gradient():
+    a, b = Value(np.array([1.0, 2.0])), Value(np.array([1.0, 0.0]))
+    maximum(a, b).sum().backward()
+    np.testing.assert_array_equal(a.grad, [0.5, 1.0])
+    np.testing.assert_array_equal(b.grad, [0.5, 0.0])
+    x = Value(np.array([3.0, 1.0, 3.0]))
+    x.max().backward()
+    np.testing.assert_array_equal(x.grad, [0.5, 0.0, 0.5])
+
+
+def test_no_grad_builds_nothing_and_is_thread_local():
+    x = Value(2.0)
+    with no_grad():
+        y = x * 3
+        with enable_grad():
+            z = x * 3
+        seen = []
+        t = threading.Thread(target=lambda: seen.append((x * 3).requires_grad))
+        t.start()
+        t.join()
+    assert not y.requires_grad and y.is_leaf
+    assert z.requires_grad and z.op == "mul"
+    assert seen == [True]                                # other threads keep their own mode
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        y.backward()
+
+
+def test_detach_zero_grad_item_and_conversions():
+    x = Value(np.array([1.0, 2.0]))
+    (x * x).sum().backward()
+    d = x.detach()
+    assert d.data is x.data and not d.requires_grad
+    x.zero_grad()
+    assert x.grad is None
+    x.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(x.grad, [0.0, 0.0])
+    assert float(Value(np.array([2.5]))) == 2.5 and bool(Value(1.0))
+    assert f"{Value(0.12345):.2f}" == "0.12"
+    assert len(x) == 2 and np.asarray(x).shape == (2,)
+    assert "Value(data=" in repr(x)
+
+
+def test_weak_references_and_collection():
+    x = Value(np.ones(1000))
+    y = (x * 2).exp()
+    ref = weakref.ref(y)
+    mid = weakref.ref(y._a)                              # the intermediate x * 2
+    y.sum().backward()
+    del y
+    assert ref() is None and mid() is None             # freed by reference counting alone
+    gc.collect()
+
