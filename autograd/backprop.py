@@ -135,10 +135,28 @@ def _propagate(order, retain_graph, create_graph, captured):
         if gate is None:
             continue
         try:
-            if create_graph or node._rest:
+            b = node._b
+            if create_graph or node._rest or b is NO:
                 _send_general(node, gate, g, create_graph)
             else:
-                _send_simple(node, gate, g)
+                # Two operands of plain data: the bulk of every graph, unrolled
+                # (a call with a fixed number of arguments is much cheaper than *args).
+                a = node._a
+                x = a.data if isinstance(a, Value) else a
+                y = b.data if isinstance(b, Value) else b
+                out = node._cache if gate.cached else node.data
+                if isinstance(a, Value) and a.requires_grad:
+                    local = gate.vjps[0]
+                    ga = g if local is PASS else local(g, out, x, y)
+                    if type(ga) is not float:
+                        ga = fit_gradient(ga, a, g)
+                    a._g = ga if a._g is WAITING else a._g + ga
+                if isinstance(b, Value) and b.requires_grad:
+                    local = gate.vjps[1]
+                    gb = g if local is PASS else local(g, out, x, y)
+                    if type(gb) is not float:
+                        gb = fit_gradient(gb, b, g)
+                    b._g = gb if b._g is WAITING else b._g + gb
         except _WRAPPED as e:
             stage = " (backward)"
             if create_graph and isinstance(e, TypeError):
@@ -147,36 +165,6 @@ def _propagate(order, retain_graph, create_graph, captured):
             raise gate_error(e, gate.name, node._inputs, stage) from None
         if not retain_graph:
             node._cache = RELEASED                        # what the gate saved for backward is gone
-
-
-def _send_simple(node, gate, g):
-    """Send g down the wires of a gate with one or two operands of plain data:
-    the bulk of every graph, unrolled (calls with a fixed number of arguments
-    are much cheaper than *args)."""
-    out = node._cache if gate.cached else node.data
-    a, b = node._a, node._b
-    x = a.data if isinstance(a, Value) else a
-    if b is NO:
-        if isinstance(a, Value) and a.requires_grad:
-            local = gate.vjps[0]
-            ga = g if local is PASS else local(g, out, x)
-            if type(ga) is not float:
-                ga = fit_gradient(ga, a, g)
-            a._g = ga if a._g is WAITING else a._g + ga
-        return
-    y = b.data if isinstance(b, Value) else b
-    if isinstance(a, Value) and a.requires_grad:
-        local = gate.vjps[0]
-        ga = g if local is PASS else local(g, out, x, y)
-        if type(ga) is not float:
-            ga = fit_gradient(ga, a, g)
-        a._g = ga if a._g is WAITING else a._g + ga
-    if isinstance(b, Value) and b.requires_grad:
-        local = gate.vjps[1]
-        gb = g if local is PASS else local(g, out, x, y)
-        if type(gb) is not float:
-            gb = fit_gradient(gb, b, g)
-        b._g = gb if b._g is WAITING else b._g + gb
 
 
 def _send_general(node, gate, g, create_graph):
