@@ -15,5 +15,5 @@ demo: $(BIN)/python
 	$(BIN)/circuitgrad demo
 
 test: $(BIN)/python
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -e '.[test,notebooks]'
 	$(BIN)/python -m pytest

@@ -1,11 +1,16 @@
-"""Test-suite settings.
+"""Test-suite settings (for tests/ and the notebooks, which pytest runs via nbmake).
 
 Hypothesis runs with the `ci` profile by default: derandomized (the same
 examples on every run and machine), no deadline (a slow machine is not a
 failure), and no example database (nothing written into the checkout). Set
 HYPOTHESIS_PROFILE=explore to draw fresh random examples while developing.
+
+Notebooks read CIRCUITGRAD_QUICK: the suite runs them with small settings
+(few epochs, small data); a person running them gets the full size.
 """
 import os
+
+os.environ.setdefault("CIRCUITGRAD_QUICK", "1")      # inherited by the notebook kernels
 
 from hypothesis import HealthCheck, settings
 
