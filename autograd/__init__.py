@@ -13,12 +13,13 @@ add up where wires fork (CS231n, "Backpropagation, Intuitions").
 
 The pieces: `Value` (value.py), the `Gate` protocol (gate.py), the gate table
 with every derivative formula (gates.py), the backward pass (backprop.py),
-grad mode and scopes (mode.py), the library's random generator (random.py),
+grad mode and scopes (mode.py), drawings (draw.py), the library's random generator (random.py),
 `gradcheck` (gradcheck.py) and hypothesis helpers for testing gates (testing.py).
 """
 from .value import Value, raw  # first: the gate table and backward are built on Value
 from . import gates
 from .backprop import grad
+from .draw import draw, draw_text
 from .gate import Gate
 from .gates import concatenate, maximum, minimum, stack, where
 from .gradcheck import gradcheck
@@ -34,4 +35,4 @@ __circuitgrad__ = __version__
 
 __all__ = ["Value", "Gate", "gates", "grad", "gradcheck", "maximum", "minimum", "concatenate",
            "stack", "where", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "scope", "raw", "manual_seed", "generator"]
+           "scope", "raw", "manual_seed", "generator", "draw", "draw_text"]

@@ -1,0 +1,303 @@
+"""Drawing a circuit as the CS231n notes draw it, with graphviz.
+
+Gates are round nodes named by their operation, inputs (leaves) are boxes, and
+every wire carries the value flowing forward (green) and, once backward has
+run, the gradient flowing back (red). Gates made inside `scope(name)` (every
+`nn.Module` call opens one) are grouped into a labelled cluster, or drawn as a
+single box with `collapse=True`. `draw_text` prints the same circuit as an
+indented tree and needs no Graphviz at all.
+"""
+import html
+
+import graphviz
+import numpy as np
+
+from .value import Value
+
+VALUE_COLOR = "#1a7f37"      # forward values are green in the notes' circuits
+GRAD_COLOR = "#cf222e"       # gradients are red
+# Wires coloured by gradient magnitude, from the smallest in the drawing to the largest.
+HEAT = ["#313695", "#4575b4", "#74add1", "#abd9e9", "#fdae61", "#f46d43", "#d73027", "#a50026"]
+SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "pow": "^", "neg": "−", "matmul": "@"}
+INSTALL = ("Graphviz's `dot` program is needed to render a drawing: install it with "
+           "`apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS) or "
+           "`conda install graphviz`. Without it, `.source` holds the DOT text and "
+           "`autograd.draw_text(root)` prints the circuit.")
+
+
+class Circuit(graphviz.Digraph):
+    """A graphviz.Digraph of a circuit; rendering without Graphviz's `dot`
+    explains how to install it."""
+
+    def pipe(self, *args, **kwargs):
+        return _needs_dot(super().pipe, *args, **kwargs)
+
+    def render(self, *args, **kwargs):
+        return _needs_dot(super().render, *args, **kwargs)
+
+    def _repr_mimebundle_(self, *args, **kwargs):
+        return _needs_dot(super()._repr_mimebundle_, *args, **kwargs)
+
+
+def _needs_dot(method, *args, **kwargs):
+    try:
+        return method(*args, **kwargs)
+    except graphviz.ExecutableNotFound as e:
+        e.args = (f"{e} {INSTALL}",)
+        raise
+
+
+def draw(root, rankdir="LR", show_values=True, show_grads=True, precision=4, heat=True,
+         collapse=False, max_nodes=500):
+    """The circuit that computed `root`, as a graphviz.Digraph.
+
+    Displays inline in Jupyter; `.render(filename, format="svg")` or
+    `.pipe(format="png")` writes it (Graphviz's `dot` needed), `.source` is
+    the DOT text. Options: `rankdir` ("LR" left to right, "TB" top to
+    bottom); `show_values`, `show_grads`; `precision` (significant digits);
+    `heat` colours each wire by the size of its gradient (blue small, red
+    large; grey: none or zero), to spot vanishing and exploding gradients;
+    `collapse=True` draws each outermost scope (a layer call) as one box;
+    `max_nodes` bounds the drawing (None: no bound): nodes farthest from the
+    output are left out, with a note saying how many.
+    """
+    values, cut = _walk(root, max_nodes)
+    fmt = _Formatter(precision, show_values, show_grads, values if heat else [])
+    box = {}                                   # Value -> the collapsed scope box it is drawn in
+    if collapse:
+        for v in values:
+            top = _outermost(getattr(v, "_scope", None))
+            if top is not None and not v.is_leaf:
+                box[v] = top
+
+    def name(v):
+        return f"s{id(box[v])}" if v in box else f"n{id(v)}"
+
+    lines, clustered = [], {}
+    for v in values:
+        if v in box:
+            continue
+        if v.is_leaf:
+            line = f'{name(v)} [shape=box style=rounded label=<{fmt.leaf(v)}>]'
+        else:
+            line = f'{name(v)} [shape=circle label=<{fmt.gate(v)}>]'
+        scope = getattr(v, "_scope", None)
+        (clustered.setdefault(scope, []) if scope is not None else lines).append(line)
+    for top in {id(s): s for s in box.values()}.values():
+        inside = sum(1 for s in box.values() if s is top)
+        lines.append(f's{id(top)} [shape=box3d label=<<b>{_escape(top.name)}</b>'
+                     f'<br/><font point-size="9">{inside} gates</font>>]')
+    lines += _clusters(clustered)
+
+    drawn = set(values)
+    edges = set()
+    for v in values:
+        if v.is_leaf:
+            continue
+        for i, operand in enumerate(v._inputs):
+            if isinstance(operand, Value):
+                source = name(operand) if operand in drawn else "cut"
+                if source == name(v) or (source, name(v), id(operand)) in edges:
+                    continue                   # a wire inside one collapsed box
+                edges.add((source, name(v), id(operand)))
+                # a leaf's box already shows its value and gradient
+                lines.append(f'{source} -> {name(v)} [{fmt.wire(operand, labelled=not operand.is_leaf)}]')
+            elif _is_differentiable_position(v._gate, i):
+                const = f"c{id(v)}_{i}"
+                lines.append(f'{const} [shape=plaintext fontcolor="#57606a" label=<{fmt.number(operand)}>]')
+                lines.append(f'{const} -> {name(v)} [color="#8c959f"]')
+    lines.append(f'out [shape=plaintext label=<<b>{_escape(root.label or "output")}</b>>]')
+    lines.append(f'{name(root)} -> out [{fmt.wire(root)}]')
+    if cut:
+        lines.append(f'cut [shape=note label="… {cut} more nodes not drawn (max_nodes={max_nodes}); '
+                     f'pass max_nodes=None, or collapse=True to draw layers as boxes"]')
+
+    dot = Circuit(name="circuit", graph_attr={"rankdir": rankdir, "nodesep": "0.3"},
+                  node_attr={"fontname": "Helvetica", "fontsize": "11"},
+                  edge_attr={"fontname": "Helvetica", "fontsize": "10"})
+    dot.body.extend("\t" + line + "\n" for line in lines)
+    return dot
+
+
+def draw_text(root, precision=4, max_lines=2000):
+    """The circuit as an indented tree, one line per value: what it is, its
+    value and its gradient. A value reached again by another wire (a fork) is
+    listed once, then referred to. Indentation stops growing after 30 levels
+    (a deep chain stays readable); at most `max_lines` lines (None: all)."""
+    fmt = _Formatter(precision, True, True, [])
+    lines, seen = [], set()
+    stack = [(root, "", "")]                   # iterative: deep circuits need no recursion
+    while stack and (max_lines is None or len(lines) < max_lines):
+        v, lead, child_lead = stack.pop()
+        if not isinstance(v, Value):
+            lines.append(f"{lead}constant {fmt.plain(v)}")
+            continue
+        what = v.label or (v.op if not v.is_leaf else "input")
+        if id(v) in seen:
+            lines.append(f"{lead}{what} (drawn above)")
+            continue
+        seen.add(id(v))
+        lines.append(f"{lead}{what} = {fmt.plain(v.data)}   grad {fmt.plain(v.grad, missing='no grad yet')}")
+        operands = [o for i, o in enumerate(v._inputs)
+                    if isinstance(o, Value) or _is_differentiable_position(v._gate, i)]
+        if len(child_lead) >= 90:              # 30 levels deep: stop indenting further
+            child_lead = child_lead[:87] + "»  "
+        for k in reversed(range(len(operands))):
+            last = k == len(operands) - 1
+            stack.append((operands[k], child_lead + ("└─ " if last else "├─ "),
+                          child_lead + ("   " if last else "│  ")))
+    if stack:
+        lines.append(f"… more lines not shown (max_lines={max_lines})")
+    return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- helpers
+def _walk(root, max_nodes):
+    """The Values of the circuit, nearest to the output first (breadth first),
+    at most max_nodes of them; and how many more there were."""
+    order, seen, i = [root], {id(root)}, 0
+    while i < len(order):
+        for operand in order[i]._inputs:
+            if isinstance(operand, Value) and id(operand) not in seen:
+                seen.add(id(operand))
+                order.append(operand)
+        i += 1
+    if max_nodes is None or len(order) <= max_nodes:
+        return order, 0
+    return order[:max_nodes], len(order) - max_nodes
+
+
+def _is_differentiable_position(gate, i):
+    return gate is not None and i < len(gate.vjps) and gate.vjps[i] is not None
+
+
+def _outermost(scope):
+    while scope is not None and scope.parent is not None:
+        scope = scope.parent
+    return scope
+
+
+def _clusters(members):
+    """DOT subgraphs for scopes, nested as the scopes are."""
+    children = {}
+    for scope in list(members):
+        while scope is not None:
+            children.setdefault(scope.parent, set()).add(scope)
+            scope = scope.parent
+    lines = []
+    stack = [(s, False) for s in children.get(None, ())]
+    while stack:
+        scope, closing = stack.pop()
+        if closing:
+            lines.append("}")
+            continue
+        lines.append(f'subgraph cluster_{id(scope)} {{ label=<<b>{_escape(scope.name)}</b>> '
+                     f'style="rounded,dashed" color="#8c959f"')
+        lines += members.get(scope, [])
+        stack.append((scope, True))
+        stack += [(s, False) for s in children.get(scope, ())]
+    return lines
+
+
+def _escape(text):
+    return html.escape(str(text))
+
+
+class _Formatter:
+    """Numbers and arrays as short HTML labels."""
+
+    def __init__(self, precision, show_values, show_grads, heat_values):
+        self.p, self.show_values, self.show_grads = precision, show_values, show_grads
+        sizes = [_magnitude(v.grad) for v in heat_values]
+        sizes = [np.log10(s) for s in sizes if s and np.isfinite(s)]
+        self.heat = (min(sizes), max(sizes)) if sizes else None
+
+    def plain(self, x, missing="None"):
+        if x is None:
+            return missing
+        if isinstance(x, Value):
+            x = x.data
+        if isinstance(x, float):
+            return f"{x:.{self.p}g}"
+        x = np.asarray(x)
+        if x.size == 1 and x.ndim == 0:
+            return f"{x.item():.{self.p}g}"
+        if x.size <= 6:
+            return np.array2string(x, precision=self.p, separator=", ", threshold=6).replace("\n", "")
+        return f"min {x.min():.{self.p}g} mean {x.mean():.{self.p}g} max {x.max():.{self.p}g}"
+
+    def number(self, x):
+        return _escape(self.plain(x))
+
+    def _grad(self, g):
+        if g is None:
+            return "no grad yet"
+        g = getattr(g, "data", g)
+        if np.size(g) <= 6:
+            return self.plain(g)
+        return f"‖grad‖ {np.linalg.norm(g):.{self.p}g}"
+
+    def _lines(self, v):
+        rows = []
+        if self.show_values:
+            rows.append(f'<font color="{VALUE_COLOR}">{_escape(self.plain(v.data))}</font>')
+        if self.show_grads:
+            rows.append(f'<font color="{GRAD_COLOR}">{_escape(self._grad(v.grad))}</font>')
+        return rows
+
+    def leaf(self, v):
+        head = f"<b>{_escape(v.label)}</b>" if v.label else ""
+        if v.ndim:
+            head += f' <font point-size="9">{v.dtype} {v.shape}</font>'
+        return "<br/>".join(([head] if head else []) + self._lines(v)) or " "
+
+    def gate(self, v):
+        gate = v._gate
+        symbol = _escape(SYMBOLS.get(gate.name, gate.name))
+        params = [_param(o) for i, o in enumerate(v._inputs)
+                  if not isinstance(o, Value) and not _is_differentiable_position(gate, i)
+                  and o is not None and o is not False]
+        if params:
+            symbol += f'<br/><font point-size="8">{_escape(", ".join(params))}</font>'
+        if v.label:
+            symbol = f"<b>{_escape(v.label)}</b><br/>{symbol}"
+        return symbol
+
+    def wire(self, v, labelled=True):
+        label = "<br/>".join(self._lines(v)) if labelled else ""
+        if label and v.ndim:
+            label = f'<font point-size="8">{v.dtype} {v.shape}</font><br/>' + label
+        attrs = f"label=<{label}>" if label else ""
+        if self.heat is not None:
+            size = _magnitude(v.grad)
+            if not size:
+                attrs += ' color="#afb8c1" style=dashed'
+            else:                              # inf and nan: at the hot end, they have exploded
+                lo, hi = self.heat
+                t = 1.0 if not np.isfinite(size) or hi == lo else (np.log10(size) - lo) / (hi - lo)
+                attrs += f' color="{HEAT[min(int(t * len(HEAT)), len(HEAT) - 1)]}" penwidth=1.6'
+        return attrs
+
+
+def _param(p):
+    """A gate parameter (an axis, a shape, an index) in a few characters."""
+    if isinstance(p, slice):
+        return ":".join("" if x is None else str(x) for x in (p.start, p.stop, p.step)).rstrip(":") or ":"
+    if isinstance(p, tuple):
+        return "(" + ", ".join(_param(x) for x in p) + ")"
+    if isinstance(p, np.ndarray):
+        return f"{p.dtype} {p.shape}" if p.size > 6 else str(p.tolist())
+    if p is Ellipsis:
+        return "..."
+    return "keepdims" if p is True else repr(p)
+
+
+def _magnitude(g):
+    """Root-mean-square size of a gradient (0 for none)."""
+    if g is None:
+        return 0.0
+    if isinstance(g, float):
+        return abs(g)
+    g = np.asarray(getattr(g, "data", g), dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(np.sqrt(np.mean(g * g))) if g.size else 0.0
