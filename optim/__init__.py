@@ -1,4 +1,20 @@
-"""circuitgrad's optimisers (floor 2): update rules, schedules, the training loop."""
+"""circuitgrad's optimisers (floor 2): update rules, schedules, parameter averaging.
+
+Every rule of the CS231n notes ("Neural Networks 3") under PyTorch's name and
+update formula, on any iterable of Values (optim does not need nn):
+
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True)
+    for x, y in batches:
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+
+optimizer.py (the base: groups, state, step, saving), sgd.py (SGD, momentum,
+Nesterov), adaptive.py (Adagrad, RMSprop, Adam, AdamW: one shared rule),
+lbfgs.py (L-BFGS with a strong Wolfe line search), lr_scheduler.py
+(StepLR, ExponentialLR, InverseTimeLR, ReduceLROnPlateau), ema.py (EMA),
+solver.py (the training loop: Solver, random_search).
+"""
 import autograd as _autograd
 
 if not hasattr(_autograd, "__circuitgrad__"):
@@ -6,3 +22,14 @@ if not hasattr(_autograd, "__circuitgrad__"):
         f"'autograd' resolves to {getattr(_autograd, '__file__', _autograd)!r}, which is not "
         f"circuitgrad's engine (HIPS autograd also installs as 'autograd'). Install circuitgrad in "
         f"its own virtual environment.")
+
+from . import lr_scheduler
+from .adaptive import Adagrad, Adam, AdamW, Adaptive, RMSprop
+from .ema import EMA
+from .lbfgs import LBFGS
+from .optimizer import Optimizer
+from .sgd import SGD
+from .solver import Solver, TrainingDiverged, format_table, random_search
+
+__all__ = ["Optimizer", "SGD", "Adaptive", "Adagrad", "RMSprop", "Adam", "AdamW", "LBFGS", "EMA",
+           "lr_scheduler", "Solver", "TrainingDiverged", "random_search", "format_table"]

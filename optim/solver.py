@@ -1,0 +1,364 @@
+"""The training loop: Solver, as the CS231n notes run and babysit training.
+
+Mini-batch SGD over shuffled epochs with any update rule and schedule; the
+loss of every step, train/val accuracy every epoch, the learning rate, and the
+ratio of update size to weight size per parameter (the notes' health check,
+about 1e-3); the best-validation parameters kept and optionally checkpointed;
+early stopping; a diverging loss stops training with a message. Also the
+notes' sanity check (overfit a tiny subset with regularisation off) and
+random search of hyperparameters in log space.
+
+The model is anything callable on a numpy batch with `parameters()` (and,
+if it has them, `named_parameters()`, `train()`, `eval()`, `state_dict()`,
+`load_state_dict()`, as an `nn.Module` does): optim does not import nn.
+Data is an `(x, y)` pair of arrays or a dataset whose `ds[indices]` returns
+a batch `(x, y)`.
+"""
+import math
+import time
+
+import numpy as np
+
+from autograd import no_grad, raw
+from autograd.random import generator
+
+from . import flat
+
+
+class TrainingDiverged(FloatingPointError):
+    """The loss became NaN or infinite."""
+
+
+class Solver:
+    """Train `model` on `train_data`, checking it on `val_data`.
+
+    `Solver(model, loss_fn, optimizer, train_data, val_data=None,
+    batch_size=100, epochs=10, scheduler=None, ...)`; `fit()` runs it.
+    loss_fn(model(x), y) gives the loss. `scheduler` is stepped once per
+    epoch (ReduceLROnPlateau with the validation loss). Options: `transform(x,
+    rng)` augments each training batch; `train_samples` (1000) is how many
+    training samples the per-epoch train accuracy uses; `checkpoint` a path
+    where the best model so far is saved (.npz); `patience` stops after that
+    many epochs without a better validation accuracy; `ratio_every` how often
+    (in steps) update/weight ratios are measured; `progress` shows a tqdm bar.
+    """
+
+    def __init__(self, model, loss_fn, optimizer, train_data, val_data=None, batch_size=100,
+                 epochs=10, scheduler=None, transform=None, train_samples=1000, checkpoint=None,
+                 patience=None, ratio_every=50, progress=True, seed=None, log=print):
+        self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
+        self.train_data, self.val_data = train_data, val_data
+        self.batch_size, self.epochs, self.scheduler = int(batch_size), int(epochs), scheduler
+        self.transform, self.train_samples, self.checkpoint = transform, train_samples, checkpoint
+        self.patience, self.ratio_every, self.progress, self.log = patience, ratio_every, progress, log
+        self.rng = np.random.default_rng(seed) if seed is not None else generator()
+        if self.batch_size < 1 or self.epochs < 0:
+            raise ValueError(f"Solver: batch_size must be >= 1 and epochs >= 0, "
+                             f"got {batch_size} and {epochs}")
+        self.epoch = 0
+        self.step_count = 0
+        self.history = {"loss": [], "lr": [], "train_acc": [], "val_acc": [], "val_loss": [],
+                        "epoch_time": [], "ratio": {}}
+        self.best_val_acc = -1.0
+        self.best_params = None
+        self._last_finite = None
+
+    # ------------------------------------------------------------ training
+    def fit(self):
+        """Train for the remaining epochs; returns `history`. At the end the
+        model holds the parameters with the best validation accuracy."""
+        n = _length(self.train_data)
+        steps = max(n // self.batch_size, 1)
+        stale = 0
+        while self.epoch < self.epochs:
+            start = time.perf_counter()
+            order = self.rng.permutation(n)
+            bar = _progress(range(steps), self.progress, f"epoch {self.epoch + 1}/{self.epochs}")
+            for i in bar:
+                x, y = _batch(self.train_data, order[i * self.batch_size:(i + 1) * self.batch_size])
+                if self.transform is not None:
+                    x = self.transform(x, self.rng)
+                loss = self.train_step(x, y)
+                if hasattr(bar, "set_postfix") and (i % 10 == 0 or i == steps - 1):
+                    rate = (i + 1) * self.batch_size / (time.perf_counter() - start)
+                    bar.set_postfix(loss=f"{loss:.4f}", lr=f"{self.lr:.3g}", samples_s=f"{rate:.0f}")
+            self.epoch += 1
+            self.history["epoch_time"].append(time.perf_counter() - start)
+            improved = self._end_of_epoch()
+            stale = 0 if improved else stale + 1
+            if self.patience is not None and stale >= self.patience:
+                self.log(f"early stop: no better validation accuracy for {stale} epochs")
+                break
+        if self.best_params is not None:
+            self._set_params(self.best_params)
+        return self.history
+
+    def train_step(self, x, y):
+        """One step of forward, backward and update on the batch (x, y); returns the loss."""
+        _call(self.model, "train")
+        loss = self.loss_fn(self.model(x), y)
+        value = float(raw(loss))
+        self.step_count += 1
+        if not math.isfinite(value):
+            last = ("none yet" if self._last_finite is None
+                    else f"{self._last_finite[1]:.6g} at step {self._last_finite[0]}")
+            raise TrainingDiverged(
+                f"training stopped at step {self.step_count} (epoch {self.epoch + 1}): the loss is "
+                f"{value}; the last finite loss was {last}. Lower the learning rate, or check the "
+                f"data and the initialisation.")
+        self._last_finite = (self.step_count, value)
+        self.optimizer.zero_grad()
+        loss.backward()
+        measure = self.ratio_every and (self.step_count - 1) % self.ratio_every == 0
+        before = {name: np.array(p.data, copy=True) for name, p in self._named()} if measure else None
+        self.optimizer.step()
+        if measure:
+            for name, p in self._named():
+                scale = np.linalg.norm(before[name])
+                if scale > 0:
+                    ratio = np.linalg.norm(np.asarray(p.data) - before[name]) / scale
+                    self.history["ratio"].setdefault(name, []).append((self.step_count, float(ratio)))
+        self.history["loss"].append(value)
+        return value
+
+    def _end_of_epoch(self):
+        self.history["lr"].append(self.lr)
+        train_acc = self.accuracy(self.train_data, self.train_samples)
+        self.history["train_acc"].append(train_acc)
+        improved = False
+        message = f"epoch {self.epoch}/{self.epochs}: loss {self.history['loss'][-1]:.4f}, train acc {train_acc:.4f}"
+        if self.val_data is not None:
+            val_acc, val_loss = self.evaluate(self.val_data)
+            self.history["val_acc"].append(val_acc)
+            self.history["val_loss"].append(val_loss)
+            message += f", val acc {val_acc:.4f}, val loss {val_loss:.4f}"
+            if val_acc > self.best_val_acc:
+                improved = True
+                self.best_val_acc = val_acc
+                self.best_params = [np.array(p.data, copy=True) for _, p in self._named()]
+                if self.checkpoint is not None:
+                    self.save_checkpoint(self.checkpoint)
+        if self.scheduler is not None:
+            if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+                metric = self.history["val_loss"][-1] if self.val_data is not None else self.history["loss"][-1]
+                self.scheduler.step(metric)
+            else:
+                self.scheduler.step()
+        self.log(message + f", lr {self.history['lr'][-1]:.3g}")
+        return improved
+
+    # ------------------------------------------------------------ evaluation
+    def predict(self, x, batch_size=1000):
+        """Class scores of the model for x, in eval mode and without a graph."""
+        _call(self.model, "eval")
+        with no_grad():
+            scores = [np.asarray(raw(self.model(x[i:i + batch_size])))
+                      for i in range(0, len(x), batch_size)]
+        return np.concatenate(scores)
+
+    def evaluate(self, data, batch_size=1000):
+        """(accuracy, mean loss) on data."""
+        x, y = _batch(data, np.arange(_length(data)))
+        scores = self.predict(x, batch_size)
+        with no_grad():
+            loss = float(raw(self.loss_fn(scores, y)))
+        return float(np.mean(scores.argmax(axis=1) == y)), loss
+
+    def accuracy(self, data, samples=None):
+        """The fraction of data (or of a random subset of `samples`) classified right."""
+        n = _length(data)
+        index = self.rng.choice(n, samples, replace=False) if samples and samples < n else np.arange(n)
+        x, y = _batch(data, index)
+        return float(np.mean(self.predict(x).argmax(axis=1) == y))
+
+    def sanity_check(self, samples=20, steps=200):
+        """The notes' sanity check: with regularisation (weight decay) off, the
+        model must be able to overfit a tiny subset: the loss goes to about 0
+        and the training accuracy to 100%. The model and optimizer are put back
+        as they were; returns {"loss_first", "loss_last", "train_acc"}."""
+        x, y = _batch(self.train_data, np.arange(min(samples, _length(self.train_data))))
+        params = [np.array(p.data, copy=True) for _, p in self._named()]
+        optimizer_state = self.optimizer.state_dict()
+        decays = [g.get("weight_decay", 0) for g in self.optimizer.param_groups]
+        for g in self.optimizer.param_groups:
+            if "weight_decay" in g:
+                g["weight_decay"] = 0.0
+        try:
+            losses = [self._overfit_step(x, y) for _ in range(steps)]
+            acc = float(np.mean(self.predict(x).argmax(axis=1) == y))
+        finally:
+            self._set_params(params)
+            self.optimizer.load_state_dict(optimizer_state)
+            for g, decay in zip(self.optimizer.param_groups, decays):
+                if "weight_decay" in g:
+                    g["weight_decay"] = decay
+        return {"loss_first": losses[0], "loss_last": losses[-1], "train_acc": acc}
+
+    def _overfit_step(self, x, y):
+        _call(self.model, "train")
+        loss = self.loss_fn(self.model(x), y)
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return float(raw(loss))
+
+    # ------------------------------------------------------------ saving
+    def save_checkpoint(self, path):
+        """Model, optimizer, scheduler and progress in one .npz (no pickles):
+        `load_checkpoint` then `fit()` resumes where this run stopped."""
+        out = {f"model/{k}": np.asarray(v) for k, v in self._model_state().items()}
+        out.update({f"optimizer/{k}": v for k, v in self.optimizer.state_dict().items()})
+        if self.scheduler is not None and hasattr(self.scheduler, "state_dict"):
+            out.update({f"scheduler/{k}": flat.encode(v, k) for k, v in self.scheduler.state_dict().items()})
+        out["solver/epoch"] = np.array(self.epoch)
+        out["solver/step"] = np.array(self.step_count)
+        out["solver/best_val_acc"] = np.array(self.best_val_acc)
+        for key in ("loss", "lr", "train_acc", "val_acc", "val_loss", "epoch_time"):
+            out[f"solver/history/{key}"] = np.array(self.history[key], dtype=np.float64)
+        np.savez(path, **out)
+
+    def load_checkpoint(self, path):
+        """Restore a checkpoint written by `save_checkpoint` (loaded with allow_pickle=False)."""
+        with np.load(path, allow_pickle=False) as saved:
+            parts = {}
+            for key in saved.files:
+                section, _, rest = key.partition("/")
+                parts.setdefault(section, {})[rest] = saved[key]
+        if hasattr(self.model, "load_state_dict"):
+            self.model.load_state_dict(parts.get("model", {}))
+        else:
+            self._set_params([parts["model"][name] for name, _ in self._named()])
+        self.optimizer.load_state_dict(parts.get("optimizer", {}))
+        if self.scheduler is not None and "scheduler" in parts:
+            self.scheduler.load_state_dict({k: flat.decode(v) for k, v in parts["scheduler"].items()})
+        solver = parts["solver"]
+        self.epoch, self.step_count = int(solver["epoch"]), int(solver["step"])
+        self.best_val_acc = float(solver["best_val_acc"])
+        for key in ("loss", "lr", "train_acc", "val_acc", "val_loss", "epoch_time"):
+            self.history[key] = solver[f"history/{key}"].tolist()
+        self.best_params = None
+
+    def plot(self, directory=None):
+        """Loss per step, train/val accuracy per epoch and update/weight ratios
+        (with the notes' 1e-3 mark). Returns the matplotlib Figure; with
+        `directory`, also writes loss.png, accuracy.png and ratios.png there."""
+        import matplotlib.pyplot as plt
+        fig, (ax_loss, ax_acc, ax_ratio) = plt.subplots(1, 3, figsize=(15, 4))
+        ax_loss.plot(self.history["loss"], lw=0.8)
+        ax_loss.set(title="training loss", xlabel="step", ylabel="loss")
+        epochs = np.arange(1, len(self.history["train_acc"]) + 1)
+        ax_acc.plot(epochs, self.history["train_acc"], "o-", label="train")
+        if self.history["val_acc"]:
+            ax_acc.plot(epochs, self.history["val_acc"], "o-", label="validation")
+        ax_acc.set(title="accuracy", xlabel="epoch", ylabel="accuracy")
+        ax_acc.legend()
+        for name, points in self.history["ratio"].items():
+            steps, ratios = zip(*points)
+            ax_ratio.semilogy(steps, ratios, label=name, lw=0.8)
+        ax_ratio.axhline(1e-3, color="k", ls="--", lw=0.8, label="1e-3")
+        ax_ratio.set(title="update / weight ratio", xlabel="step", ylabel="‖Δw‖ / ‖w‖")
+        ax_ratio.legend(fontsize=7)
+        fig.tight_layout()
+        if directory is not None:
+            import pathlib
+            directory = pathlib.Path(directory)
+            directory.mkdir(parents=True, exist_ok=True)
+            for ax, name in ((ax_loss, "loss"), (ax_acc, "accuracy"), (ax_ratio, "ratios")):
+                extent = ax.get_tightbbox(fig.canvas.get_renderer()).transformed(fig.dpi_scale_trans.inverted())
+                fig.savefig(directory / f"{name}.png", bbox_inches=extent.expanded(1.05, 1.1))
+        return fig
+
+    # ------------------------------------------------------------ helpers
+    @property
+    def lr(self):
+        """The learning rate of the first parameter group."""
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    def _named(self):
+        if hasattr(self.model, "named_parameters"):
+            return list(self.model.named_parameters())
+        return [(str(i), p) for i, p in enumerate(self.model.parameters())]
+
+    def _model_state(self):
+        if hasattr(self.model, "state_dict"):
+            return self.model.state_dict()
+        return {name: p.data for name, p in self._named()}
+
+    def _set_params(self, arrays):
+        for (_, p), a in zip(self._named(), arrays):
+            if isinstance(p.data, np.ndarray):
+                p.data[...] = a
+            else:
+                p.data = float(a)
+
+
+def random_search(build, space, trials=10, epochs=1, seed=None):
+    """Random search of hyperparameters (the notes: random, not a grid; in log
+    space for scales such as the learning rate).
+
+    `space` maps a name to `(low, high)` (log-uniform between them), to
+    `("uniform", low, high)`, or to a list of choices. `build(config)` returns a
+    Solver for one configuration; each is trained for `epochs`. Returns the
+    trials ranked by validation accuracy: dicts with "config", "val_acc",
+    "train_acc" and "loss"; `format_table` prints them."""
+    rng = np.random.default_rng(seed)
+    results = []
+    for _ in range(trials):
+        config = {name: _sample(spec, rng, name) for name, spec in space.items()}
+        solver = build(config)
+        solver.epochs = epochs
+        try:
+            history = solver.fit()
+            results.append({"config": config, "val_acc": max(history["val_acc"] or [float("nan")]),
+                            "train_acc": history["train_acc"][-1], "loss": history["loss"][-1]})
+        except TrainingDiverged:
+            results.append({"config": config, "val_acc": float("nan"), "train_acc": float("nan"),
+                            "loss": float("inf")})
+    return sorted(results, key=lambda r: -r["val_acc"] if math.isfinite(r["val_acc"]) else math.inf)
+
+
+def format_table(results):
+    """The ranked results of random_search as a text table."""
+    names = list(results[0]["config"]) if results else []
+    lines = ["  ".join([f"{'val acc':>8}", f"{'train acc':>9}"] + [f"{n:>12}" for n in names])]
+    for r in results:
+        cells = [f"{r['val_acc']:8.4f}", f"{r['train_acc']:9.4f}"]
+        cells += [f"{v:12.4g}" if isinstance(v, float) else f"{v!s:>12}" for v in r["config"].values()]
+        lines.append("  ".join(cells))
+    return "\n".join(lines)
+
+
+def _sample(spec, rng, name):
+    if isinstance(spec, list):
+        return spec[rng.integers(len(spec))]
+    if isinstance(spec, tuple) and len(spec) == 3 and spec[0] == "uniform":
+        return float(rng.uniform(spec[1], spec[2]))
+    if isinstance(spec, tuple) and len(spec) == 2 and 0 < spec[0] < spec[1]:
+        return float(np.exp(rng.uniform(np.log(spec[0]), np.log(spec[1]))))
+    raise ValueError(f"random_search: {name}: expected (low, high) with 0 < low < high, "
+                     f"('uniform', low, high) or a list of choices, got {spec!r}")
+
+
+def _length(data):
+    return len(data[0]) if isinstance(data, tuple) else len(data)
+
+
+def _batch(data, index):
+    if isinstance(data, tuple):
+        return data[0][index], data[1][index]
+    return data[index]
+
+
+def _call(model, method):
+    if hasattr(model, method):
+        getattr(model, method)()
+
+
+def _progress(iterable, show, description):
+    if not show:
+        return iterable
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:                          # tqdm is in the `train` extra
+        return iterable
+    return tqdm(iterable, desc=description, leave=False, unit="step")
