@@ -27,6 +27,13 @@ def main(argv=None):
     draw.add_argument("--rankdir", default="LR", choices=["LR", "TB", "RL", "BT"])
     draw.set_defaults(run=_run_draw)
 
+    train = commands.add_parser("train", help="train a net on real data (the notes' workflow)")
+    evaluate = commands.add_parser("evaluate", help="accuracy of a model saved by train")
+    from circuitgrad import train_options
+    train_options.add_arguments(train, evaluate)
+    train.set_defaults(run=_run_train)
+    evaluate.set_defaults(run=_run_evaluate)
+
     args = parser.parse_args(argv)
     return args.run(args)
 
@@ -60,6 +67,28 @@ def _run_draw(args):
             print(f"circuitgrad draw: {e}", file=sys.stderr)
             return 1
     print(f"wrote {path}")
+    return 0
+
+
+def _run_train(args):
+    from circuitgrad.train import run_train
+    from nn.data import DataError
+    try:
+        run_train(args)
+    except (DataError, ValueError) as e:
+        print(f"circuitgrad train: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _run_evaluate(args):
+    from circuitgrad.train import run_evaluate
+    from nn.data import DataError
+    try:
+        run_evaluate(args)
+    except (DataError, ValueError, OSError) as e:
+        print(f"circuitgrad evaluate: {e}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -14,6 +14,7 @@ if it has them, `named_parameters()`, `train()`, `eval()`, `state_dict()`,
 Data is an `(x, y)` pair of arrays or a dataset whose `ds[indices]` returns
 a batch `(x, y)`.
 """
+import json
 import math
 import time
 
@@ -64,9 +65,10 @@ class Solver:
         self._last_finite = None
 
     # ------------------------------------------------------------ training
-    def fit(self):
+    def fit(self, restore_best=True):
         """Train for the remaining epochs; returns `history`. At the end the
-        model holds the parameters with the best validation accuracy."""
+        model holds the parameters with the best validation accuracy (unless
+        restore_best=False: then the last ones, to save and resume)."""
         n = _length(self.train_data)
         steps = max(n // self.batch_size, 1)
         stale = 0
@@ -89,7 +91,7 @@ class Solver:
             if self.patience is not None and stale >= self.patience:
                 self.log(f"early stop: no better validation accuracy for {stale} epochs")
                 break
-        if self.best_params is not None:
+        if restore_best and self.best_params is not None:
             self._set_params(self.best_params)
         return self.history
 
@@ -204,9 +206,14 @@ class Solver:
 
     # ------------------------------------------------------------ saving
     def save_checkpoint(self, path):
-        """Model, optimizer, scheduler and progress in one .npz (no pickles):
-        `load_checkpoint` then `fit()` resumes where this run stopped."""
+        """Model, optimizer, scheduler, random generators and progress in one
+        .npz (no pickles): `load_checkpoint` then `fit()` continues exactly as
+        an uninterrupted run would."""
         out = {f"model/{k}": np.asarray(v) for k, v in self._model_state().items()}
+        if self.best_params is not None:
+            out.update({f"best/{name}": a for (name, _), a in zip(self._named(), self.best_params)})
+        out["solver/rng"] = np.array(json.dumps(self.rng.bit_generator.state))
+        out["solver/library_rng"] = np.array(json.dumps(generator().bit_generator.state))
         out.update({f"optimizer/{k}": v for k, v in self.optimizer.state_dict().items()})
         if self.scheduler is not None and hasattr(self.scheduler, "state_dict"):
             out.update({f"scheduler/{k}": flat.encode(v, k) for k, v in self.scheduler.state_dict().items()})
@@ -236,7 +243,10 @@ class Solver:
         self.best_val_acc = float(solver["best_val_acc"])
         for key in ("loss", "lr", "train_acc", "val_acc", "val_loss", "epoch_time"):
             self.history[key] = solver[f"history/{key}"].tolist()
-        self.best_params = None
+        best = parts.get("best")
+        self.best_params = [best[name] for name, _ in self._named()] if best else None
+        self.rng.bit_generator.state = json.loads(str(solver["rng"]))
+        generator().bit_generator.state = json.loads(str(solver["library_rng"]))
 
     def plot(self, directory=None):
         """Loss per step, train/val accuracy per epoch and update/weight ratios
