@@ -136,8 +136,15 @@ def _propagate(order, retain_graph, create_graph, captured):
             continue
         try:
             b = node._b
-            if create_graph or node._rest or b is NO:
+            if create_graph or node._rest:
                 _send_general(node, gate, g, create_graph)
+            elif b is NO:                                 # one operand of plain data
+                a = node._a
+                local = gate.vjps[0]
+                ga = g if local is PASS else local(g, node._cache if gate.cached else node.data, a.data)
+                if type(ga) is not float:
+                    ga = fit_gradient(ga, a, g)
+                a._g = ga if a._g is WAITING else a._g + ga
             else:
                 # Two operands of plain data: the bulk of every graph, unrolled
                 # (a call with a fixed number of arguments is much cheaper than *args).
@@ -191,11 +198,19 @@ def fit_gradient(grad, value, g=None):
     if type(grad) is float:
         return grad
     data = value.data
-    shape = np.shape(data)
-    if np.shape(grad) != shape:
-        grad = gates.sum_to(grad, shape)
-    if isinstance(grad, Value):
+    if type(grad) is _ndarray and type(data) is _ndarray:     # the common case, spelled out
+        if grad.shape != data.shape:
+            grad = gates._sum_to(grad, data.shape)
+        if grad.dtype != data.dtype:
+            return grad.astype(data.dtype)
+        if value._gate is None and (grad is g or grad.base is not None):
+            return grad.copy()
         return grad
+    shape = np.shape(data)
+    if isinstance(grad, Value):                            # create_graph: summing is a gate too
+        return gates.sum_to(grad, shape) if grad.shape != shape else grad
+    if np.shape(grad) != shape:
+        grad = gates._sum_to(grad, shape)
     if isinstance(data, float):                           # scalar circuits stay in Python floats
         return float(grad)
     if grad.dtype != data.dtype:                          # e.g. float32 input, float64 constant

@@ -29,6 +29,8 @@ that backward multiplies into the gradient arriving at the gate's output:
   says "the gradient passes through unchanged" (local gradient 1), which the
   engine applies without a call.
 """
+import numpy as np
+
 from .mode import OFF, state
 from .value import NO, Value, constant, node
 
@@ -144,6 +146,8 @@ class Gate:
         return v
 
     def _checked(self, out, args):
+        if type(out) is np.ndarray and out.dtype.kind == "f" and out.ndim:
+            return out
         dtype = getattr(out, "dtype", None)
         if dtype is None or dtype.kind != "f":
             raise TypeError(f"{self.name}: the result is {describe(out)}, not real floats "

@@ -131,6 +131,8 @@ where = Gate("where", np.where,
 # ---------------------------------------------------------------- linear algebra
 def _mT(x):
     """Swap the last two axes (the matrix transpose of a stack of matrices)."""
+    if isinstance(x, np.ndarray):
+        return np.swapaxes(x, -1, -2)                     # a view (the common, first-order case)
     n = np.ndim(x)
     return transpose(x, tuple(range(n - 2)) + (n - 1, n - 2))
 
@@ -149,12 +151,16 @@ def _as_matrices(g, a, b):
 
 
 def _matmul_grad_a(g, out, a, b):
+    if np.ndim(a) > 1 and np.ndim(b) > 1:
+        return g @ _mT(b)                                 # batch axes are summed by fit_gradient
     g2, a2, b2 = _as_matrices(g, a, b)
     da = g2 @ _mT(b2)                                     # (..., m, k); batch axes summed by fit_gradient
     return reshape(da, np.shape(da)[:-2] + np.shape(da)[-1:]) if np.ndim(a) == 1 else da
 
 
 def _matmul_grad_b(g, out, a, b):
+    if np.ndim(a) > 1 and np.ndim(b) > 1:
+        return _mT(a) @ g
     g2, a2, b2 = _as_matrices(g, a, b)
     db = _mT(a2) @ g2                                     # (..., k, n)
     return reshape(db, np.shape(db)[:-1]) if np.ndim(b) == 1 else db
@@ -216,12 +222,16 @@ logsumexp = Gate("logsumexp", _logsumexp,
 
 # ---------------------------------------------------------------- shape and indexing
 def _sum_to(x, shape):
-    lead = np.ndim(x) - len(shape)
+    """Sum x down to shape, undoing numpy broadcasting."""
+    x = np.asarray(x)
+    lead = x.ndim - len(shape)
     if lead < 0:
-        raise ValueError(f"cannot sum shape {np.shape(x)} down to shape {shape}")
+        raise ValueError(f"cannot sum shape {x.shape} down to shape {shape}")
     axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
-                                      if n == 1 and np.shape(x)[lead + i] != 1)
-    return np.reshape(np.sum(x, axis=axes, keepdims=True) if axes else x, shape)
+                                      if n == 1 and x.shape[lead + i] != 1)
+    if axes:
+        x = x.sum(axis=axes, keepdims=True)
+    return x.reshape(shape)
 
 
 def _inverse_axes(axes, ndim):

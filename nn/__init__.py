@@ -1,4 +1,21 @@
-"""circuitgrad's neural-network layer (floor 2): modules, layers, losses, init, data."""
+"""circuitgrad's neural-network layer (floor 2): modules, layers, losses, init.
+
+Names and semantics follow torch.nn: NCHW images, float32 parameters.
+
+    import nn
+    import nn.functional as F
+
+    model = nn.Sequential(nn.Conv2d(3, 16, 3, padding="same"), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Flatten(), nn.Linear(16 * 16 * 16, 10))
+    loss = F.cross_entropy(model(images), labels)
+    loss.backward()
+
+Layout: module.py (Module, Parameter, Sequential), layers/ (the Modules),
+functional.py (the same as functions, with PyTorch's signatures), gates/
+(the fused gates underneath: forward and local gradient side by side),
+init.py (weight initialisation), data/ (datasets, loaders, preprocessing,
+augmentation).
+"""
 import autograd as _autograd
 
 if not hasattr(_autograd, "__circuitgrad__"):
@@ -6,3 +23,12 @@ if not hasattr(_autograd, "__circuitgrad__"):
         f"'autograd' resolves to {getattr(_autograd, '__file__', _autograd)!r}, which is not "
         f"circuitgrad's engine (HIPS autograd also installs as 'autograd'). Install circuitgrad in "
         f"its own virtual environment.")
+
+# (after the check: a wrong `autograd` must fail with the message above, not inside these imports)
+from . import data, functional, gates, init  # noqa: E402
+from .layers import *  # noqa: E402,F401,F403
+from .layers import __all__ as _layers  # noqa: E402
+from .module import IncompatibleKeys, Module, Parameter, Sequential  # noqa: E402
+
+__all__ = ["Module", "Parameter", "Sequential", "IncompatibleKeys", "functional", "init", "gates",
+           "data"] + _layers

@@ -1,0 +1,120 @@
+"""Pooling gates: max and average over kh x kw windows, as a loop over the kh·kw
+kernel offsets (each offset is one strided slice of the whole batch: no loop
+over pixels), in the memory layout of the input.
+
+max_pool2d routes the gradient like the max gate of the notes: each window's
+gradient goes to the position of its maximum (the "switch"). Ties: the FIRST
+maximum of the window in row-major order (top row first, left to right) takes
+the whole gradient and the other tied positions get exactly 0, as in PyTorch.
+The switches are not stored: backward finds them again by comparing each
+window position with the output, which costs less than recording them.
+
+Fast path for non-overlapping windows (stride >= the dilated kernel, e.g. the
+usual 2x2 with stride 2): no position belongs to two windows, so backward
+assigns each offset's slice instead of adding it; and when the windows tile
+the padded input exactly, nothing needs zeroing first either.
+"""
+import numpy as np
+
+from autograd import Gate
+
+from .layout import cropped, empty, in_layout_of, is_channels_last, padded, window_offsets
+
+
+def _disjoint(kernel, stride, dilation):
+    """No input position lies in two windows."""
+    return all(s >= d * (k - 1) + 1 for k, s, d in zip(kernel, stride, dilation))
+
+
+def _tiles(shape, kernel, stride, padding, dilation):
+    """Every position of the padded input lies in exactly one window."""
+    padded_size = (shape[2] + padding[0] + padding[1], shape[3] + padding[2] + padding[3])
+    return (tuple(kernel) == tuple(stride) and tuple(dilation) == (1, 1)
+            and all(n % k == 0 for n, k in zip(padded_size, kernel)))
+
+
+def _window_slices(xp, kernel, stride, dilation):
+    """The kh·kw strided views of xp (N, C, Ho, Wo), one per kernel offset."""
+    out_hw = tuple((xp.shape[2 + a] - dilation[a] * (kernel[a] - 1) - 1) // stride[a] + 1 for a in (0, 1))
+    return [xp[:, :, si, sj] for si, sj in window_offsets(kernel, stride, dilation, out_hw)]
+
+
+def _gradient_buffer(x, kernel, stride, padding, dilation, dtype):
+    """The array d/dx is gathered in: x's padded shape, in x's memory layout;
+    zeros unless every position will be written exactly once."""
+    top, bottom, left, right = padding
+    n, c, h, w = x.shape
+    buffer = empty((n, c, h + top + bottom, w + left + right), dtype, is_channels_last(x))
+    if not _tiles(x.shape, kernel, stride, padding, dilation):
+        buffer.fill(0)
+    return buffer
+
+
+# ---------------------------------------------------------------- max pooling
+def _max_pool2d(x, kernel, stride, padding, dilation):
+    windows = _window_slices(padded(x, padding, -np.inf), kernel, stride, dilation)
+    out = np.maximum(windows[0], windows[1]) if len(windows) > 1 else windows[0].copy()
+    for v in windows[2:]:
+        np.maximum(out, v, out=out)
+    return out
+
+
+def _max_pool2d_grad(g, out, x, kernel, stride, padding, dilation):
+    g = in_layout_of(g, x)
+    windows = _window_slices(padded(x, padding, -np.inf), kernel, stride, dilation)
+    offsets = window_offsets(kernel, stride, dilation, g.shape[2:])
+    disjoint = _disjoint(kernel, stride, dilation)
+    dxp = _gradient_buffer(x, kernel, stride, padding, dilation, g.dtype)
+    unrouted = None                   # windows whose gradient has not found its maximum yet
+    for k, ((si, sj), v) in enumerate(zip(offsets, windows)):
+        switch = np.equal(v, out)
+        if unrouted is not None:
+            switch &= unrouted        # an earlier position of the window was already a maximum
+        if k < len(windows) - 1:
+            unrouted = ~switch if unrouted is None else np.logical_xor(unrouted, switch, out=unrouted)
+        if disjoint:
+            np.multiply(g, switch, out=dxp[:, :, si, sj])
+        else:
+            dxp[:, :, si, sj] += g * switch
+    return cropped(dxp, padding)
+
+
+max_pool2d = Gate("max_pool2d", _max_pool2d, _max_pool2d_grad,
+                  doc="out[n,c,y,x] = max over the window at (y·s, x·s) of x padded with -inf;  "
+                      "d/dx = g at the window's first maximum (row-major), 0 elsewhere")
+
+
+# ---------------------------------------------------------------- average pooling
+def _divisor(x, kernel, stride, padding, count_include_pad):
+    """kh·kw, or with count_include_pad=False the number of real (unpadded)
+    positions in each window: (Ho, Wo), computed by pooling a plane of ones."""
+    if count_include_pad or not any(padding):
+        return kernel[0] * kernel[1]
+    ones = padded(np.ones((1, 1) + x.shape[2:], x.dtype), padding, 0)
+    return sum(_window_slices(ones, kernel, stride, (1, 1)))[0, 0]
+
+
+def _avg_pool2d(x, kernel, stride, padding, count_include_pad):
+    windows = _window_slices(padded(x, padding, 0), kernel, stride, (1, 1))
+    out = windows[0] + windows[1] if len(windows) > 1 else windows[0].copy()
+    for v in windows[2:]:
+        out += v
+    out /= np.asarray(_divisor(x, kernel, stride, padding, count_include_pad), out.dtype)
+    return out
+
+
+def _avg_pool2d_grad(g, out, x, kernel, stride, padding, count_include_pad):
+    share = in_layout_of(g, x) / np.asarray(_divisor(x, kernel, stride, padding, count_include_pad), g.dtype)
+    disjoint = _disjoint(kernel, stride, (1, 1))
+    dxp = _gradient_buffer(x, kernel, stride, padding, (1, 1), share.dtype)
+    for si, sj in window_offsets(kernel, stride, (1, 1), g.shape[2:]):
+        if disjoint:
+            dxp[:, :, si, sj] = share
+        else:
+            dxp[:, :, si, sj] += share
+    return cropped(dxp, padding)
+
+
+avg_pool2d = Gate("avg_pool2d", _avg_pool2d, _avg_pool2d_grad,
+                  doc="out = mean of each window of x zero-padded (divisor kh·kw, or the number of "
+                      "unpadded positions);  d/dx = g / divisor to every position of the window")

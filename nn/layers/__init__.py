@@ -1,0 +1,14 @@
+"""The layers of nn as Modules: each holds its Parameters (and buffers) and
+calls one function of nn.functional in forward."""
+from .activation import ELU, LeakyReLU, LogSoftmax, Maxout, PReLU, ReLU, Sigmoid, Softmax, Tanh
+from .conv import Conv2d, ConvTranspose2d
+from .dropout import Dropout
+from .linear import Flatten, Linear
+from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, MultiMarginLoss
+from .norm import BatchNorm1d, BatchNorm2d
+from .pool import AvgPool2d, MaxPool2d
+
+__all__ = ["Linear", "Flatten", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d",
+           "BatchNorm2d", "Dropout", "ReLU", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "Maxout",
+           "Softmax", "LogSoftmax", "CrossEntropyLoss", "MultiMarginLoss", "BCEWithLogitsLoss", "MSELoss",
+           "L1Loss"]

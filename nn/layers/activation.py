@@ -1,0 +1,128 @@
+"""Activations as modules: ReLU, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, Maxout, Softmax, LogSoftmax."""
+import math
+
+import numpy as np
+
+from .. import functional as F
+from .. import init
+from ..module import Module, Parameter
+from ._checks import positive_int
+
+
+class ReLU(Module):
+    """max(0, x)."""
+
+    def forward(self, x):
+        return F.relu(x)
+
+
+class LeakyReLU(Module):
+    """x if x > 0 else negative_slope·x: `LeakyReLU(negative_slope=0.01)`."""
+
+    def __init__(self, negative_slope=0.01):
+        super().__init__()
+        self.negative_slope = negative_slope
+
+    def forward(self, x):
+        return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self):
+        return f"negative_slope={self.negative_slope}"
+
+
+class PReLU(Module):
+    """x if x > 0 else a·x with a learnable slope a: `PReLU(num_parameters=1, init=0.25)`,
+    one slope for all channels or one per channel (axis 1)."""
+
+    def __init__(self, num_parameters=1, init=0.25, *, dtype=np.float32):
+        super().__init__()
+        self.num_parameters = positive_int(num_parameters, "num_parameters", "PReLU")
+        self.weight = Parameter(np.full(num_parameters, init, dtype))
+
+    def forward(self, x):
+        return F.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class ELU(Module):
+    """x if x > 0 else α(e^x - 1): `ELU(alpha=1.0)`."""
+
+    def __init__(self, alpha=1.0):
+        super().__init__()
+        self.alpha = alpha
+
+    def forward(self, x):
+        return F.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}"
+
+
+class Sigmoid(Module):
+    """σ(x) = 1/(1 + e^-x)."""
+
+    def forward(self, x):
+        return F.sigmoid(x)
+
+
+class Tanh(Module):
+    """tanh x."""
+
+    def forward(self, x):
+        return F.tanh(x)
+
+
+class Maxout(Module):
+    """The max of k linear pieces (Goodfellow et al.): `Maxout(in_features, out_features, pieces)`,
+    out_j = max_k (x @ W_jkᵀ + b_jk). Generalises ReLU (max(0, w·x + b), one piece fixed at 0)
+    and leaky ReLU; it doubles (or k-folds) the parameters. weight (out·pieces, in),
+    bias (out·pieces,), initialised as Linear's; rows j·pieces ... j·pieces + pieces - 1
+    are unit j's pieces."""
+
+    def __init__(self, in_features, out_features, pieces, bias=True, *, dtype=np.float32):
+        super().__init__()
+        self.in_features = positive_int(in_features, "in_features", "Maxout")
+        self.out_features = positive_int(out_features, "out_features", "Maxout")
+        self.pieces = positive_int(pieces, "pieces", "Maxout")
+        self.weight = Parameter(np.empty((out_features * pieces, in_features), dtype))
+        self.bias = Parameter(np.empty(out_features * pieces, dtype)) if bias else None
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            init.uniform_(self.bias, -1 / math.sqrt(in_features), 1 / math.sqrt(in_features))
+
+    def forward(self, x):
+        z = F.linear(x, self.weight, self.bias)
+        return z.reshape(z.shape[:-1] + (self.out_features, self.pieces)).max(axis=-1)
+
+    def extra_repr(self):
+        return f"in_features={self.in_features}, out_features={self.out_features}, pieces={self.pieces}"
+
+
+class Softmax(Module):
+    """e^x / Σ e^x along dim: `Softmax(dim)`."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class LogSoftmax(Module):
+    """x - log Σ e^x along dim: `LogSoftmax(dim)`."""
+
+    def __init__(self, dim):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return F.log_softmax(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
