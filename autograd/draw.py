@@ -57,23 +57,20 @@ def draw(root, rankdir="LR", show_values=True, show_grads=True, precision=4, hea
     bottom); `show_values`, `show_grads`; `precision` (significant digits);
     `heat` colours each wire by the size of its gradient (blue small, red
     large; grey: none or zero), to spot vanishing and exploding gradients;
-    `collapse=True` draws each outermost scope (a layer call) as one box;
+    `collapse=True` draws each innermost scope (a layer call) as one box
+    inside the clusters of the scopes around it, and `collapse=1` (2, ...)
+    the scopes at that depth (1: the outermost, e.g. a whole Sequential);
     `max_nodes` bounds the drawing (None: no bound): nodes farthest from the
     output are left out, with a note saying how many.
     """
     values, cut = _walk(root, max_nodes)
     fmt = _Formatter(precision, show_values, show_grads, values if heat else [])
-    box = {}                                   # Value -> the collapsed scope box it is drawn in
-    if collapse:
-        for v in values:
-            top = _outermost(getattr(v, "_scope", None))
-            if top is not None and not v.is_leaf:
-                box[v] = top
+    box = _collapsed(values, collapse)         # gate Value -> the scope drawn as one box for it
 
     def name(v):
         return f"s{id(box[v])}" if v in box else f"n{id(v)}"
 
-    lines, clustered = [], {}
+    lines, clustered = [], {}                  # clustered: scope -> the lines drawn inside it
     for v in values:
         if v in box:
             continue
@@ -83,10 +80,11 @@ def draw(root, rankdir="LR", show_values=True, show_grads=True, precision=4, hea
             line = f'{name(v)} [shape=circle label=<{fmt.gate(v)}>]'
         scope = getattr(v, "_scope", None)
         (clustered.setdefault(scope, []) if scope is not None else lines).append(line)
-    for top in {id(s): s for s in box.values()}.values():
-        inside = sum(1 for s in box.values() if s is top)
-        lines.append(f's{id(top)} [shape=box3d label=<<b>{_escape(top.name)}</b>'
-                     f'<br/><font point-size="9">{inside} gates</font>>]')
+    for scope in {id(s): s for s in box.values()}.values():
+        inside = sum(1 for s in box.values() if s is scope)
+        line = (f's{id(scope)} [shape=box3d label=<<b>{_escape(scope.name)}</b>'
+                f'<br/><font point-size="9">{inside} gate{"s" * (inside > 1)}</font>>]')
+        (clustered.setdefault(scope.parent, []) if scope.parent is not None else lines).append(line)
     lines += _clusters(clustered)
 
     drawn = set(values)
@@ -171,10 +169,29 @@ def _is_differentiable_position(gate, i):
     return gate is not None and i < len(gate.vjps) and gate.vjps[i] is not None
 
 
-def _outermost(scope):
-    while scope is not None and scope.parent is not None:
+def _collapsed(values, collapse):
+    """Which gate nodes are drawn inside a box, and which scope's box: with
+    True, the innermost scopes (those with no scope inside them); with a
+    depth d, every scope at depth d (nodes deeper than d go into their
+    ancestor at depth d)."""
+    if collapse is False or collapse is None:
+        return {}
+    scoped = [v for v in values if not v.is_leaf and getattr(v, "_scope", None) is not None]
+    if collapse is True:
+        parents = {id(s.parent) for v in scoped for s in _chain(v._scope) if s.parent is not None}
+        return {v: v._scope for v in scoped if id(v._scope) not in parents}
+    box = {}
+    for v in scoped:
+        chain = list(_chain(v._scope))[::-1]           # outermost first
+        if len(chain) >= collapse:
+            box[v] = chain[collapse - 1]
+    return box
+
+
+def _chain(scope):
+    while scope is not None:
+        yield scope
         scope = scope.parent
-    return scope
 
 
 def _clusters(members):

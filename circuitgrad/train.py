@@ -62,7 +62,11 @@ def run_train(args, out=print):
     out(format_confusion(matrix, classes))
 
     save_model(directory / "model.npz", model, args, input_shape, classes, standardize)
-    solver.plot(directory)
+    try:
+        solver.plot(directory)
+        plots = ", loss.png, accuracy.png, ratios.png"
+    except ImportError:                                 # matplotlib is in the `train` extra
+        plots = " (no plots: pip install 'circuitgrad[train]' for matplotlib)"
     summary = {
         "data": args.data, "model": args.model, "batchnorm": args.batchnorm, "optim": args.optim,
         "lr": lr, "weight_decay": args.weight_decay, "epochs": len(history["train_acc"]),
@@ -74,7 +78,7 @@ def run_train(args, out=print):
         "confusion_matrix": matrix.tolist(), "classes": list(classes),
     }
     (directory / "summary.json").write_text(json.dumps(summary, indent=2))
-    out(f"wrote {directory}/model.npz, summary.json, loss.png, accuracy.png, ratios.png")
+    out(f"wrote {directory}/model.npz, summary.json{plots}")
     return summary
 
 

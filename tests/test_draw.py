@@ -71,6 +71,19 @@ def test_a_scope_is_a_cluster_that_collapses_to_one_box():
     assert node_count(expanded) - node_count(collapsed) == 1   # two gate nodes become one box
 
 
+def test_collapse_to_layers_or_to_the_outermost_scope():
+    x = Value(np.ones(3))
+    with scope("Net"):
+        with scope("Layer"):
+            h = (x * 2).tanh()                       # two gates in the first layer
+        with scope("Layer"):
+            y = h.sum()                              # one in the second
+    layers, whole = draw(y, collapse=True).source, draw(y, collapse=1).source
+    assert layers.count("box3d") == 2 and "2 gates" in layers and "1 gate" in layers
+    assert layers.count("subgraph cluster_") == 1     # the Net cluster holds the two layer boxes
+    assert whole.count("box3d") == 1 and "3 gates" in whole and "subgraph" not in whole
+
+
 def test_nested_scopes_nest_clusters():
     x = Value(1.0)
     with scope("block"):

@@ -1,0 +1,54 @@
+"""Fashion-MNIST quality targets: test accuracy and wall time of `circuitgrad train`.
+
+    python benchmarks/fashion_mnist.py                 # both nets, 10 epochs each
+    python benchmarks/fashion_mnist.py --net mlp --seeds 0 1 2
+
+The notes' MLP (784-300-10, ReLU) should reach >= 89% test accuracy within 10
+epochs, and the notes' convnet with BatchNorm after each conv >= 92.5% (the
+Fashion-MNIST benchmark lists 91.6% for TensorFlow's tutorial 2-conv net and
+93.4% for 2 conv + pooling + BN). Needs the Debian package dataset-fashion-mnist.
+"""
+import argparse
+import json
+import pathlib
+import statistics
+import tempfile
+
+from circuitgrad.cli import main as circuitgrad
+
+NETS = {   # the settings `circuitgrad train` is run with
+    "mlp": ["--model", "mlp", "--optim", "nesterov", "--lr", "0.05", "--lr-decay", "0.3"],
+    "convnet-bn": ["--model", "convnet", "--batchnorm", "--optim", "adam", "--lr", "0.001",
+                   "--lr-decay", "0.3", "--augment"],
+}
+TARGETS = {"mlp": 0.89, "convnet-bn": 0.925}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--net", choices=list(NETS), action="append")
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    args = parser.parse_args()
+    for net in args.net or list(NETS):
+        accuracies = []
+        for seed in args.seeds:
+            with tempfile.TemporaryDirectory() as out:
+                code = circuitgrad(["train", "--data", "fashion-mnist", *NETS[net], "--epochs",
+                                    str(args.epochs), "--seed", str(seed), "--out", out, "--no-progress"])
+                if code:
+                    raise SystemExit(code)
+                summary = json.loads((pathlib.Path(out) / "summary.json").read_text())
+            accuracies.append(summary["test_accuracy"])
+            epochs = summary["epoch_seconds"]
+            print(f"RESULT {net:10} seed {seed}: test accuracy {summary['test_accuracy']:.4f} "
+                  f"(target {TARGETS[net]}), {len(epochs)} epochs, "
+                  f"{statistics.median(epochs):.1f} s per epoch, {summary['total_seconds']:.0f} s in all",
+                  flush=True)
+        if len(accuracies) > 1:
+            print(f"RESULT {net:10} mean test accuracy {statistics.mean(accuracies):.4f} "
+                  f"over seeds {args.seeds}, min {min(accuracies):.4f}")
+
+
+if __name__ == "__main__":
+    main()
