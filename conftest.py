@@ -9,10 +9,15 @@ Notebooks read CIRCUITGRAD_QUICK: the suite runs them with small settings
 (few epochs, small data); a person running them gets the full size.
 """
 import os
+import tempfile
 
 os.environ.setdefault("CIRCUITGRAD_QUICK", "1")      # inherited by the notebook kernels
+# Hypothesis also caches other things on disk (constants collected from the
+# source): keep them out of the checkout too.
+os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
+                      os.path.join(tempfile.gettempdir(), "circuitgrad-hypothesis"))
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, settings  # noqa: E402  (after the storage directory is set)
 
 settings.register_profile(
     "ci", deadline=None, derandomize=True, database=None, print_blob=True,
