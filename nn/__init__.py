@@ -14,7 +14,7 @@ Layout: module.py (Module, Parameter, Sequential), layers/ (the Modules),
 functional.py (the same as functions, with PyTorch's signatures), gates/
 (the fused gates underneath: forward and local gradient side by side),
 init.py (weight initialisation), data/ (datasets, loaders, preprocessing,
-augmentation).
+augmentation), guided.py (guided_backprop: guided backpropagation for visualisations).
 """
 import autograd as _autograd
 
@@ -29,6 +29,7 @@ from . import data, functional, gates, init  # noqa: E402
 from .layers import *  # noqa: E402,F401,F403
 from .layers import __all__ as _layers  # noqa: E402
 from .module import IncompatibleKeys, Module, Parameter, Sequential  # noqa: E402
+from .guided import guided_backprop  # noqa: E402
 
 __all__ = ["Module", "Parameter", "Sequential", "IncompatibleKeys", "functional", "init", "gates",
-           "data"] + _layers
+           "data", "guided_backprop"] + _layers

@@ -9,11 +9,13 @@ released. Gates whose local gradients are written with operators are also
 checked to second order. `test_every_fused_gate_is_tested` walks the table.
 """
 import numpy as np
-from hypothesis import assume, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import autograd
 import nn.functional as F
+from autograd import Value
+from autograd.gradcheck import compare, numerical_gradient
 from autograd.testing import arrays, check_gate, reals, untied_arrays
 from nn import gates
 
@@ -205,6 +207,46 @@ def _dropout(x, p, seed):
 @check_gate(_dropout, st.tuples(arrays(), st.sampled_from([0.0, 0.3, 0.5, 1.0]), st.integers(0, 100)))
 def test_dropout(x, p, seed):
     "inverted dropout with a fixed mask"
+
+
+@st.composite
+def guided_relu_args(draw):
+    x = draw(arrays(elements=away_from_zero))
+    return x, draw(arrays(x.shape, elements=away_from_zero))
+
+
+@given(guided_relu_args())
+def test_guided_relu(args):
+    "guided ReLU: its rule g·[x > 0]·[g > 0], which is ReLU's gradient when every g > 0"
+    # The gate's backward is deliberately not the derivative of its forward (negative
+    # gradients from above are stopped), so check_gate's central differences under a
+    # random-signed upstream gradient do not apply: the rule is checked as written, and
+    # against central differences of max(0, x) under a positive upstream gradient.
+    x, g = args
+    v = Value(x)
+    out = gates.guided_relu(v)
+    np.testing.assert_array_equal(out.data, np.maximum(x, 0))
+    out.backward(g)
+    np.testing.assert_array_equal(v.grad, np.where((x > 0) & (g > 0), g, 0.0))
+
+    positive = np.abs(g)
+    v = Value(x)
+    gates.guided_relu(v).backward(positive)
+    numeric = numerical_gradient(gates.guided_relu, [Value(np.array(x))], 0, positive, 1e-6)
+    assert not compare(v.grad, numeric, 1e-5, 1e-3), compare(v.grad, numeric, 1e-5, 1e-3)
+
+    # create_graph: the same gradient; as ReLU's, its own derivative in x is 0 (the mask is a constant)
+    v = Value(x)
+    (first,) = autograd.grad(gates.guided_relu(v), [v], grad_output=g, create_graph=True)
+    np.testing.assert_array_equal(autograd.raw(first), np.where((x > 0) & (g > 0), g, 0.0))
+    if isinstance(first, Value) and first.requires_grad:
+        (second,) = autograd.grad(first.sum(), [v], allow_unused=True)
+        assert second is None or not np.any(autograd.raw(second))
+
+    v32 = Value(x.astype(np.float32))
+    out32 = gates.guided_relu(v32)
+    out32.backward(g.astype(np.float32))
+    assert out32.dtype == np.float32 and v32.grad.dtype == np.float32
 
 
 # ---------------------------------------------------------------- losses

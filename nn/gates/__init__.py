@@ -6,7 +6,7 @@ engine's own table in autograd/gates.py.
     conv.py         conv2d, conv_transpose2d                im2col + one matmul / col2im
     pool.py         max_pool2d, avg_pool2d                  a loop over kernel offsets
     norm.py         batch_norm                              the closed-form backward
-    activation.py   softmax, log_softmax, prelu, dropout
+    activation.py   softmax, log_softmax, prelu, dropout, guided_relu
     loss.py         cross_entropy, multi_margin, bce_with_logits, mse, l1
 
 Gates take plain, already validated arguments (tuples for strides and
@@ -18,7 +18,7 @@ multi-margin gates compute theirs with numpy directly, for speed: first order.
 """
 from autograd import Gate
 
-from .activation import dropout, log_softmax, prelu, softmax
+from .activation import dropout, guided_relu, log_softmax, prelu, softmax
 from .conv import conv2d, conv_transpose2d
 from .linear import linear
 from .loss import bce_with_logits, cross_entropy, l1, mse, multi_margin

@@ -1,5 +1,6 @@
 """Gates for activations that the engine's table does not have: softmax,
-log-softmax, PReLU (a learnable slope), and the dropout mask.
+log-softmax, PReLU (a learnable slope), the dropout mask, and guided ReLU
+(the ReLU of guided backpropagation).
 
 Their local gradients are written with operators and gates, so they also run
 on Values and can be differentiated again (create_graph=True).
@@ -51,3 +52,11 @@ dropout = Gate("dropout", lambda x, mask: x * mask,
                lambda g, out, x, mask: g * mask,
                doc="x · mask, mask = 0 (dropped, probability p) or 1/(1-p) (kept, 'inverted' dropout);  "
                    "d/dx = mask")
+
+guided_relu = Gate("guided_relu", lambda x: np.maximum(x, 0),
+                   # Not the derivative of max(0, x): guided backpropagation (Springenberg
+                   # et al.) also stops negative gradients arriving from above, so only
+                   # evidence *for* the output flows back to the image.
+                   lambda g, out, x: g * ((raw(x) > 0) & (raw(g) > 0)),
+                   doc="max(0, x) forward, as ReLU;  backward g·[x > 0]·[g > 0]: only positive "
+                       "gradients pass, and only where the input was positive (guided backpropagation)")

@@ -4,16 +4,27 @@ import math
 import numpy as np
 
 from .. import functional as F
+from .. import gates
 from .. import init
 from ..module import Module, Parameter
 from ._checks import positive_int
 
 
 class ReLU(Module):
-    """max(0, x)."""
+    """max(0, x).
+
+    `guided` (False): when True, the backward pass is guided backpropagation's
+    (the gate nn.gates.guided_relu: g·[x > 0]·[g > 0], negative gradients from
+    above stopped). The forward pass is the same. `nn.guided_backprop(model)`
+    switches every ReLU of a model for the length of a `with` block."""
+
+    guided = False
 
     def forward(self, x):
-        return F.relu(x)
+        return gates.guided_relu(x) if self.guided else F.relu(x)
+
+    def extra_repr(self):
+        return "guided=True" if self.guided else ""
 
 
 class LeakyReLU(Module):
