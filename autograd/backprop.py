@@ -1,15 +1,19 @@
 """The backward pass: the chain rule applied gate by gate, from the output back.
 
-1. Order the nodes below the output so that every node comes after all the
-   nodes it feeds (a depth-first walk with an explicit stack: a graph of a
-   million gates needs no recursion).
-2. Walk that order from the output down. When a node is reached, every wire
-   leaving it has delivered its gradient, so its gradient is complete: store
-   it in `.grad`, then send `local gradient × g` down each input wire.
-   Gradients arriving at one node add up (forks).
+1. Every node knows its depth: a leaf is 0, a gate's output is one more than
+   its deepest input, so a node is always deeper than everything it was made
+   from.
+2. Start at the output and always take the deepest node that has received a
+   gradient. Every node that uses it is deeper, so it has already been taken
+   and has delivered: the gradient is complete. Store it in `.grad`, then send
+   `local gradient × g` down each input wire; gradients arriving at one node
+   add up (forks). Nodes wait in buckets by depth, so there is no separate
+   ordering walk and no recursion: a chain of a million gates is fine.
 3. Release what each gate saved for backward as soon as it has been used,
    unless the caller keeps the graph (retain_graph).
 """
+import itertools
+
 import numpy as np
 
 from . import gates
@@ -69,112 +73,108 @@ def _seed(root, grad, create_graph):
 
 
 def _run(root, seed, retain_graph, create_graph, captured=None):
-    order = _topological_order(root)
+    root._g = seed
+    waiting = {root._depth: [root]}        # depth -> nodes that have received a gradient
+    nodes = ()
     try:
-        root._g = seed
         with set_grad_enabled(create_graph):
-            _propagate(order, retain_graph, create_graph, captured)
+            # Deepest first: a node is deeper than each of its inputs, so by the
+            # time the deepest waiting node is taken, every node that uses it has
+            # sent its gradient: the gradient is complete.
+            for depth in range(root._depth, -1, -1):
+                nodes = waiting.pop(depth, None)
+                if nodes is not None:
+                    for node in nodes:
+                        _backward_one(node, waiting, retain_graph, create_graph, captured)
     except BaseException:
-        for node in order:            # leave no half-gathered gradient behind a failed pass
+        for node in itertools.chain(nodes, *waiting.values()):   # leave no half-gathered gradient
             node._g = None
         raise
 
 
-# `_g` of a node the walk has found, until its first gradient arrives.
-WAITING = object()
-
-
-def _topological_order(root):
-    """The nodes below root that need a gradient, each after all of its inputs.
-
-    Post-order depth-first walk: a node is pushed back under a `None` marker
-    and listed when the marker comes up, after everything above it (its
-    inputs) has been listed. A node found by the walk gets `_g = WAITING`, so
-    it is expanded once however many wires lead to it."""
-    order = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if node is None:
-            order.append(stack.pop())
-            continue
-        if node._g is WAITING:
-            continue
-        node._g = WAITING
-        stack.append(node)
-        stack.append(None)
-        if node._gate is None:
-            continue
-        if node._cache is RELEASED:
-            raise RuntimeError(
-                f"backward: the graph through this '{node._gate.name}' gate was released by an "
-                f"earlier backward; pass retain_graph=True to that first backward to "
-                f"backpropagate through the same graph again")
-        a = node._a
-        if isinstance(a, Value) and a.requires_grad and a._g is not WAITING:
-            stack.append(a)
+def _backward_one(node, waiting, retain_graph, create_graph, captured):
+    g = node._g
+    node._g = None
+    if captured is None:
+        node.grad = g if node.grad is None else node.grad + g
+    elif node in captured:
+        captured[node] = g
+    gate = node._gate
+    if gate is None:
+        return
+    if node._cache is RELEASED:
+        raise RuntimeError(
+            f"backward: the graph through this '{gate.name}' gate was released by an earlier "
+            f"backward; pass retain_graph=True to that first backward to backpropagate through "
+            f"the same graph again")
+    try:
         b = node._b
-        if isinstance(b, Value) and b.requires_grad and b._g is not WAITING:
-            stack.append(b)
-        if node._rest:
-            for c in node._rest:
-                if isinstance(c, Value) and c.requires_grad and c._g is not WAITING:
-                    stack.append(c)
-    return order
-
-
-def _propagate(order, retain_graph, create_graph, captured):
-    for node in reversed(order):
-        g = node._g                                       # complete: every wire has delivered
-        node._g = None
-        if captured is None:
-            node.grad = g if node.grad is None else node.grad + g
-        elif node in captured:
-            captured[node] = g
-        gate = node._gate
-        if gate is None:
-            continue
-        try:
-            b = node._b
-            if create_graph or node._rest:
-                _send_general(node, gate, g, create_graph)
-            elif b is NO:                                 # one operand of plain data
-                a = node._a
+        if create_graph or node._rest:
+            _send_general(node, gate, g, create_graph, waiting)
+        elif b is NO:                                     # one operand of plain data
+            a = node._a
+            local = gate.vjps[0]
+            ga = g if local is PASS else local(g, node._cache if gate.cached else node.data, a.data)
+            _deliver(a, ga if type(ga) is float else fit_gradient(ga, a, g), waiting)
+        else:
+            # Two operands of plain data: the bulk of every graph, unrolled
+            # (a call with a fixed number of arguments is much cheaper than *args).
+            a = node._a
+            x = a.data if isinstance(a, Value) else a
+            y = b.data if isinstance(b, Value) else b
+            out = node._cache if gate.cached else node.data
+            if isinstance(a, Value) and a.requires_grad:
                 local = gate.vjps[0]
-                ga = g if local is PASS else local(g, node._cache if gate.cached else node.data, a.data)
+                ga = g if local is PASS else local(g, out, x, y)
                 if type(ga) is not float:
                     ga = fit_gradient(ga, a, g)
-                a._g = ga if a._g is WAITING else a._g + ga
-            else:
-                # Two operands of plain data: the bulk of every graph, unrolled
-                # (a call with a fixed number of arguments is much cheaper than *args).
-                a = node._a
-                x = a.data if isinstance(a, Value) else a
-                y = b.data if isinstance(b, Value) else b
-                out = node._cache if gate.cached else node.data
-                if isinstance(a, Value) and a.requires_grad:
-                    local = gate.vjps[0]
-                    ga = g if local is PASS else local(g, out, x, y)
-                    if type(ga) is not float:
-                        ga = fit_gradient(ga, a, g)
-                    a._g = ga if a._g is WAITING else a._g + ga
-                if isinstance(b, Value) and b.requires_grad:
-                    local = gate.vjps[1]
-                    gb = g if local is PASS else local(g, out, x, y)
-                    if type(gb) is not float:
-                        gb = fit_gradient(gb, b, g)
-                    b._g = gb if b._g is WAITING else b._g + gb
-        except _WRAPPED as e:
-            stage = " (backward)"
-            if create_graph and isinstance(e, TypeError):
-                stage = (" (backward, create_graph=True: a local gradient that is to be differentiated"
-                         " again must use operators and gates, which accept Values, not numpy functions)")
-            raise gate_error(e, gate.name, node._inputs, stage) from None
-        if not retain_graph:
-            node._cache = RELEASED                        # what the gate saved for backward is gone
+                if a._g is None:                          # _deliver, inlined
+                    a._g = ga
+                    bucket = waiting.get(a._depth)
+                    if bucket is None:
+                        waiting[a._depth] = [a]
+                    else:
+                        bucket.append(a)
+                else:
+                    a._g = a._g + ga
+            if isinstance(b, Value) and b.requires_grad:
+                local = gate.vjps[1]
+                gb = g if local is PASS else local(g, out, x, y)
+                if type(gb) is not float:
+                    gb = fit_gradient(gb, b, g)
+                if b._g is None:
+                    b._g = gb
+                    bucket = waiting.get(b._depth)
+                    if bucket is None:
+                        waiting[b._depth] = [b]
+                    else:
+                        bucket.append(b)
+                else:
+                    b._g = b._g + gb
+    except _WRAPPED as e:
+        stage = " (backward)"
+        if create_graph and isinstance(e, TypeError):
+            stage = (" (backward, create_graph=True: a local gradient that is to be differentiated"
+                     " again must use operators and gates, which accept Values, not numpy functions)")
+        raise gate_error(e, gate.name, node._inputs, stage) from None
+    if not retain_graph:
+        node._cache = RELEASED                            # what the gate saved for backward is gone
 
 
-def _send_general(node, gate, g, create_graph):
+def _deliver(v, gv, waiting):
+    """Add gv into the gradient v is gathering; v waits at its depth from its first gradient on."""
+    if v._g is None:
+        v._g = gv
+        bucket = waiting.get(v._depth)
+        if bucket is None:
+            waiting[v._depth] = [v]
+        else:
+            bucket.append(v)
+    else:
+        v._g = v._g + gv
+
+
+def _send_general(node, gate, g, create_graph, waiting):
     """Send g down the wires of any gate; under create_graph the local
     gradients get the operands as Values, so they build a graph themselves."""
     operands = node._inputs
@@ -186,8 +186,7 @@ def _send_general(node, gate, g, create_graph):
         args = [v.data if isinstance(v, Value) else v for v in operands]
     for v, local in zip(operands, gate.vjps):            # parameters after the last: no gradient
         if isinstance(v, Value) and v.requires_grad:
-            gv = fit_gradient(g if local is PASS else local(g, out, *args), v, g)
-            v._g = gv if v._g is WAITING else v._g + gv
+            _deliver(v, fit_gradient(g if local is PASS else local(g, out, *args), v, g), waiting)
 
 
 def fit_gradient(grad, value, g=None):

@@ -79,9 +79,12 @@ class Gate:
             return self.binary(args[0], args[1])
         data = []
         tracked = None
+        depth = 0
         for a in args:
             if isinstance(a, Value):
                 tracked = tracked or a.requires_grad
+                if a._depth > depth:
+                    depth = a._depth
                 a = a.data
             data.append(a)
         try:
@@ -101,8 +104,8 @@ class Gate:
         if len(args) > self._arity:
             args = self._constants_as_data(args)
         if len(args) == 1:
-            return node(out, self, args[0], NO, (), cache, scope)
-        return node(out, self, args[0], args[1], args[2:], cache, scope)
+            return node(out, self, args[0], NO, (), cache, scope, depth + 1)
+        return node(out, self, args[0], args[1], args[2:], cache, scope, depth + 1)
 
     __call__ = apply
 
@@ -113,12 +116,16 @@ class Gate:
         if isinstance(a, Value):
             x = a.data
             tracked = a.requires_grad
+            depth = a._depth
         else:
             x = a
             tracked = None                          # stays None when no operand is a Value
+            depth = 0
         if isinstance(b, Value):
             y = b.data
             tracked = tracked or b.requires_grad
+            if b._depth > depth:
+                depth = b._depth
         else:
             y = b
         try:
@@ -143,6 +150,7 @@ class Gate:
         v._rest = ()
         v._cache = v._g = None
         v._scope = scope
+        v._depth = depth + 1
         return v
 
     def _checked(self, out, args):

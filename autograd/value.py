@@ -26,6 +26,7 @@ class Value:
                  # single object for Python's cycle collector), what the gate
                  # saved for backward, the scope it was made in
                  "_gate", "_a", "_b", "_rest", "_cache", "_scope",
+                 "_depth",                  # 1 + the largest depth of its inputs (leaves: 0)
                  "_g",                      # the gradient backward is gathering
                  "__weakref__")
     # numpy must hand `ndarray <op> Value` over to Value's reflected operators.
@@ -40,6 +41,7 @@ class Value:
         self._a = self._b = NO
         self._rest = ()
         self._cache = self._scope = self._g = None
+        self._depth = 0
 
     # ------------------------------------------------------------ properties
     @property
@@ -185,7 +187,7 @@ class Value:
 NO = object()     # an operand slot that is not used
 
 
-def node(data, gate, a, b, rest, cache, scope, _new=object.__new__):
+def node(data, gate, a, b, rest, cache, scope, depth, _new=object.__new__):
     """A Value made by a gate from operands a, b (NO: none) and rest (trusted
     data, no validation: the hot path)."""
     v = _new(Value)
@@ -200,6 +202,7 @@ def node(data, gate, a, b, rest, cache, scope, _new=object.__new__):
     v._cache = cache
     v._scope = scope
     v._g = None
+    v._depth = depth
     return v
 
 

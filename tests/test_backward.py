@@ -30,6 +30,19 @@ def test_forks_accumulate_and_leaves_accumulate_across_calls():
     np.testing.assert_array_equal(x.grad, [2.0, 2.0])
 
 
+def test_a_node_waits_for_its_longest_path():
+    # a reaches the output directly and through a chain of 50 gates: its
+    # gradient is complete only after the long path has delivered.
+    x = Value(0.5)
+    a = x * 2.0
+    h = a
+    for _ in range(50):
+        h = h * 1.0 + 0.0
+    out = a * h                           # = (2x)^2, d/dx = 8x
+    out.backward()
+    assert out.grad == 1.0 and a.grad == 2.0 * a.data and x.grad == 8.0 * x.data
+
+
 def test_released_graph_raises():
     x = Value(2.0)
     y = x.exp() * x
