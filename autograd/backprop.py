@@ -73,99 +73,114 @@ def _seed(root, grad, create_graph):
 
 
 def _run(root, seed, retain_graph, create_graph, captured=None):
+    # waiting[d]: the nodes of depth d that have received a gradient (None: none yet)
+    waiting = [None] * (root._depth + 1)
+    waiting[root._depth] = [root]
     root._g = seed
-    waiting = {root._depth: [root]}        # depth -> nodes that have received a gradient
     nodes = ()
     try:
         with set_grad_enabled(create_graph):
             # Deepest first: a node is deeper than each of its inputs, so by the
             # time the deepest waiting node is taken, every node that uses it has
-            # sent its gradient: the gradient is complete.
+            # sent its gradient: the gradient is complete. The loop is the hot
+            # path of every backward, so the common cases are written out in it.
             for depth in range(root._depth, -1, -1):
-                nodes = waiting.pop(depth, None)
-                if nodes is not None:
-                    for node in nodes:
-                        _backward_one(node, waiting, retain_graph, create_graph, captured)
+                nodes = waiting[depth]
+                if nodes is None:
+                    continue
+                waiting[depth] = None
+                for node in nodes:
+                    g = node._g
+                    node._g = None
+                    if captured is None:
+                        grad = node.grad
+                        node.grad = g if grad is None else grad + g
+                    elif node in captured:
+                        captured[node] = g
+                    gate = node._gate
+                    if gate is None:
+                        continue                                  # a leaf: nothing below it
+                    out = node._cache
+                    if out is RELEASED:
+                        raise RuntimeError(
+                            f"backward: the graph through this '{gate.name}' gate was released by "
+                            f"an earlier backward; pass retain_graph=True to that first backward to "
+                            f"backpropagate through the same graph again")
+                    if not gate.cached:
+                        out = node.data
+                    a = node._a
+                    b = node._b
+                    try:
+                        if create_graph or a is NO:                # three or more operands
+                            _send_general(node, gate, g, out, create_graph, waiting)
+                        elif b is NO:                             # one operand of plain data
+                            local = gate.vjps[0]
+                            ga = g if local is PASS else local(g, out, a.data)
+                            _deliver(a, ga if type(ga) is float else fit_gradient(ga, a, g), waiting)
+                        else:
+                            # Two operands of plain data (either may be a constant):
+                            # a call with a fixed number of arguments is much cheaper than *args.
+                            if isinstance(a, Value):
+                                x = a.data
+                                a_needs = a.requires_grad
+                            else:
+                                x = a
+                                a_needs = False
+                            if isinstance(b, Value):
+                                y = b.data
+                                b_needs = b.requires_grad
+                            else:
+                                y = b
+                                b_needs = False
+                            if a_needs:
+                                local = gate.vjps[0]
+                                ga = g if local is PASS else local(g, out, x, y)
+                                if type(ga) is not float:
+                                    ga = fit_gradient(ga, a, g)
+                                if a._g is None:                # _deliver, written out
+                                    a._g = ga
+                                    bucket = waiting[a._depth]
+                                    if bucket is None:
+                                        waiting[a._depth] = [a]
+                                    else:
+                                        bucket.append(a)
+                                else:
+                                    a._g = a._g + ga
+                            if b_needs:
+                                local = gate.vjps[1]
+                                gb = g if local is PASS else local(g, out, x, y)
+                                if type(gb) is not float:
+                                    gb = fit_gradient(gb, b, g)
+                                if b._g is None:                # _deliver, written out
+                                    b._g = gb
+                                    bucket = waiting[b._depth]
+                                    if bucket is None:
+                                        waiting[b._depth] = [b]
+                                    else:
+                                        bucket.append(b)
+                                else:
+                                    b._g = b._g + gb
+                    except _WRAPPED as e:
+                        stage = " (backward)"
+                        if create_graph and isinstance(e, TypeError):
+                            stage = (" (backward, create_graph=True: a local gradient that is to be "
+                                     "differentiated again must use operators and gates, which accept "
+                                     "Values, not numpy functions)")
+                        raise gate_error(e, gate.name, node._inputs, stage) from None
+                    if not retain_graph:
+                        node._cache = RELEASED                    # what the gate saved is gone
     except BaseException:
-        for node in itertools.chain(nodes, *waiting.values()):   # leave no half-gathered gradient
+        for node in itertools.chain(nodes, *filter(None, waiting)):   # no half-gathered gradient left
             node._g = None
         raise
 
 
-def _backward_one(node, waiting, retain_graph, create_graph, captured):
-    g = node._g
-    node._g = None
-    if captured is None:
-        node.grad = g if node.grad is None else node.grad + g
-    elif node in captured:
-        captured[node] = g
-    gate = node._gate
-    if gate is None:
-        return
-    if node._cache is RELEASED:
-        raise RuntimeError(
-            f"backward: the graph through this '{gate.name}' gate was released by an earlier "
-            f"backward; pass retain_graph=True to that first backward to backpropagate through "
-            f"the same graph again")
-    try:
-        b = node._b
-        if create_graph or node._rest:
-            _send_general(node, gate, g, create_graph, waiting)
-        elif b is NO:                                     # one operand of plain data
-            a = node._a
-            local = gate.vjps[0]
-            ga = g if local is PASS else local(g, node._cache if gate.cached else node.data, a.data)
-            _deliver(a, ga if type(ga) is float else fit_gradient(ga, a, g), waiting)
-        else:
-            # Two operands of plain data: the bulk of every graph, unrolled
-            # (a call with a fixed number of arguments is much cheaper than *args).
-            a = node._a
-            x = a.data if isinstance(a, Value) else a
-            y = b.data if isinstance(b, Value) else b
-            out = node._cache if gate.cached else node.data
-            if isinstance(a, Value) and a.requires_grad:
-                local = gate.vjps[0]
-                ga = g if local is PASS else local(g, out, x, y)
-                if type(ga) is not float:
-                    ga = fit_gradient(ga, a, g)
-                if a._g is None:                          # _deliver, inlined
-                    a._g = ga
-                    bucket = waiting.get(a._depth)
-                    if bucket is None:
-                        waiting[a._depth] = [a]
-                    else:
-                        bucket.append(a)
-                else:
-                    a._g = a._g + ga
-            if isinstance(b, Value) and b.requires_grad:
-                local = gate.vjps[1]
-                gb = g if local is PASS else local(g, out, x, y)
-                if type(gb) is not float:
-                    gb = fit_gradient(gb, b, g)
-                if b._g is None:
-                    b._g = gb
-                    bucket = waiting.get(b._depth)
-                    if bucket is None:
-                        waiting[b._depth] = [b]
-                    else:
-                        bucket.append(b)
-                else:
-                    b._g = b._g + gb
-    except _WRAPPED as e:
-        stage = " (backward)"
-        if create_graph and isinstance(e, TypeError):
-            stage = (" (backward, create_graph=True: a local gradient that is to be differentiated"
-                     " again must use operators and gates, which accept Values, not numpy functions)")
-        raise gate_error(e, gate.name, node._inputs, stage) from None
-    if not retain_graph:
-        node._cache = RELEASED                            # what the gate saved for backward is gone
-
-
 def _deliver(v, gv, waiting):
-    """Add gv into the gradient v is gathering; v waits at its depth from its first gradient on."""
+    """Add gv into the gradient v is gathering; from its first gradient on, v
+    waits at its depth."""
     if v._g is None:
         v._g = gv
-        bucket = waiting.get(v._depth)
+        bucket = waiting[v._depth]
         if bucket is None:
             waiting[v._depth] = [v]
         else:
@@ -174,15 +189,15 @@ def _deliver(v, gv, waiting):
         v._g = v._g + gv
 
 
-def _send_general(node, gate, g, create_graph, waiting):
+def _send_general(node, gate, g, out, create_graph, waiting):
     """Send g down the wires of any gate; under create_graph the local
     gradients get the operands as Values, so they build a graph themselves."""
     operands = node._inputs
     if create_graph:                                      # the backward pass becomes a graph
-        out = node._cache if gate.cached else node
+        if not gate.cached:
+            out = node
         args = operands
     else:
-        out = node._cache if gate.cached else node.data
         args = [v.data if isinstance(v, Value) else v for v in operands]
     for v, local in zip(operands, gate.vjps):            # parameters after the last: no gradient
         if isinstance(v, Value) and v.requires_grad:

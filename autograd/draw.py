@@ -78,7 +78,7 @@ def draw(root, rankdir="LR", show_values=True, show_grads=True, precision=4, hea
             line = f'{name(v)} [shape=box style=rounded label=<{fmt.leaf(v)}>]'
         else:
             line = f'{name(v)} [shape=circle label=<{fmt.gate(v)}>]'
-        scope = getattr(v, "_scope", None)
+        scope = v.scope
         (clustered.setdefault(scope, []) if scope is not None else lines).append(line)
     for scope in {id(s): s for s in box.values()}.values():
         inside = sum(1 for s in box.values() if s is scope)
@@ -176,13 +176,13 @@ def _collapsed(values, collapse):
     ancestor at depth d)."""
     if collapse is False or collapse is None:
         return {}
-    scoped = [v for v in values if not v.is_leaf and getattr(v, "_scope", None) is not None]
+    scoped = [v for v in values if not v.is_leaf and v.scope is not None]
     if collapse is True:
-        parents = {id(s.parent) for v in scoped for s in _chain(v._scope) if s.parent is not None}
-        return {v: v._scope for v in scoped if id(v._scope) not in parents}
+        parents = {id(s.parent) for v in scoped for s in _chain(v.scope) if s.parent is not None}
+        return {v: v.scope for v in scoped if id(v.scope) not in parents}
     box = {}
     for v in scoped:
-        chain = list(_chain(v._scope))[::-1]           # outermost first
+        chain = list(_chain(v.scope))[::-1]           # outermost first
         if len(chain) >= collapse:
             box[v] = chain[collapse - 1]
     return box

@@ -31,10 +31,13 @@ that backward multiplies into the gradient arriving at the gate's output:
 """
 import numpy as np
 
-from .mode import OFF, state
-from .value import NO, Value, constant, node
+from .mode import OFF, recording
+from .value import Value, constant, node
 
 _new = object.__new__
+# What new gates join: OFF under no_grad, else the current scope. Bound once:
+# looking the method up on every gate would cost twice as much as the call.
+_recording = recording.get
 
 _WRAPPED = (IndexError, TypeError, ValueError, ArithmeticError)
 
@@ -68,14 +71,20 @@ class Gate:
         # Operands at positions without a local gradient are constants even when
         # given as Values; -1 when some position inside the arity has none.
         self._arity = -1 if None in local_gradients else len(local_gradients)
-        self._binary = self._arity == 2 and not cached   # takes the fast path of apply()
+        if self._arity == 2 and not cached:
+            self.binary = _two_operands(self)
+
+    # `binary(a, b)`: apply() for a gate of two operands and no parameters,
+    # lean enough to be Value's arithmetic operators (see _two_operands); None
+    # for other gates.
+    binary = None
 
     def __repr__(self):
         return f"<gate {self.name}>"
 
     def apply(self, *args):
         """Run the gate: `gate.apply(*args)`, or simply `gate(*args)`."""
-        if self._binary and len(args) == 2:
+        if len(args) == 2 and self.binary is not None:
             return self.binary(args[0], args[1])
         data = []
         tracked = None
@@ -98,60 +107,14 @@ class Gate:
             return out
         if type(out) is not float:
             out = self._checked(out, args)
-        scope = state.recording
+        scope = _recording()
         if not tracked or scope is OFF:
             return constant(out)
         if len(args) > self._arity:
             args = self._constants_as_data(args)
-        if len(args) == 1:
-            return node(out, self, args[0], NO, (), cache, scope, depth + 1)
-        return node(out, self, args[0], args[1], args[2:], cache, scope, depth + 1)
+        return node(out, self, args, cache, scope, depth + 1)
 
     __call__ = apply
-
-    def binary(self, a, b):
-        """apply() for a gate of two operands and no parameters: the path of the
-        arithmetic operators, which are most of any scalar circuit, so it is
-        kept lean (fixed arguments, node creation inlined)."""
-        if isinstance(a, Value):
-            x = a.data
-            tracked = a.requires_grad
-            depth = a._depth
-        else:
-            x = a
-            tracked = None                          # stays None when no operand is a Value
-            depth = 0
-        if isinstance(b, Value):
-            y = b.data
-            tracked = tracked or b.requires_grad
-            if b._depth > depth:
-                depth = b._depth
-        else:
-            y = b
-        try:
-            out = self.forward(x, y)
-        except _WRAPPED as e:
-            raise gate_error(e, self.name, (a, b)) from None
-        if tracked is None:
-            return out
-        if type(out) is not float:
-            out = self._checked(out, (a, b))
-        scope = state.recording
-        if not tracked or scope is OFF:
-            return constant(out)
-        v = _new(Value)                             # node(), inlined
-        v.data = out
-        v.grad = None
-        v.requires_grad = True
-        v.label = None
-        v._gate = self
-        v._a = a
-        v._b = b
-        v._rest = ()
-        v._cache = v._g = None
-        v._scope = scope
-        v._depth = depth + 1
-        return v
 
     def _checked(self, out, args):
         if type(out) is np.ndarray and out.dtype.kind == "f" and out.ndim:
@@ -168,6 +131,59 @@ class Gate:
         vjps = self.vjps
         return tuple(a.data if isinstance(a, Value) and (i >= len(vjps) or vjps[i] is None) else a
                      for i, a in enumerate(args))
+
+
+def _two_operands(gate):
+    """`gate.apply` for two operands, as a plain function `binary(a, b)`.
+
+    Value's arithmetic operators are these functions themselves (`Value.__mul__
+    is gates.mul.binary`): they are most of any scalar circuit, so they take no
+    detour through __call__ and *args, and make the node in place."""
+    forward = gate.forward
+
+    def binary(a, b):
+        if isinstance(a, Value):
+            x = a.data
+            tracked = a.requires_grad
+            depth = a._depth
+        else:
+            x = a
+            tracked = None                          # stays None when no operand is a Value
+            depth = 0
+        if isinstance(b, Value):
+            y = b.data
+            tracked = tracked or b.requires_grad
+            if b._depth > depth:
+                depth = b._depth
+        else:
+            y = b
+        try:
+            out = forward(x, y)
+        except _WRAPPED as e:
+            raise gate_error(e, gate.name, (a, b)) from None
+        if tracked is None:
+            return out
+        if type(out) is not float:
+            out = gate._checked(out, (a, b))
+        scope = _recording()
+        if not tracked or scope is OFF:
+            return constant(out)
+        v = _new(Value)                             # node(), written out
+        v.data = out
+        v.grad = None
+        v.requires_grad = True
+        v._gate = gate
+        v._a = a
+        v._b = b
+        v._cache = v._g = None
+        v._depth = depth + 1
+        if scope is not None:
+            v._scope = scope
+        return v
+
+    binary.__name__ = binary.__qualname__ = f"{gate.name}_binary"
+    binary.__doc__ = f"The {gate.name} gate on two operands: {gate.__doc__}"
+    return binary
 
 
 def describe(x):

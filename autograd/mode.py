@@ -1,4 +1,4 @@
-"""Thread-local switches that gates read when they run: grad mode and the current scope.
+"""Per-thread (and per-task) switches that gates read when they run: grad mode and the current scope.
 
 `no_grad()` turns graph building off (inside it, gates compute values and record
 nothing); `scope(name)` tags every gate created inside it, which is how a drawing
@@ -6,31 +6,32 @@ can put the gates of one layer call into one box without the engine knowing
 about layers.
 """
 import contextlib
-import threading
-
+from contextvars import ContextVar
 
 OFF = object()    # `recording` under no_grad
 
-
-class _State(threading.local):
-    # Class attributes are each new thread's starting values.
-    grad_enabled = True
-    scope = None
-    # What a gate reads, in one lookup: OFF, or the scope new gates join (None: none).
-    recording = None
-
-    def update(self, grad_enabled, scope):
-        self.grad_enabled = grad_enabled
-        self.scope = scope
-        self.recording = scope if grad_enabled else OFF
+# Context variables are per thread (a new thread starts from the defaults) and
+# per asyncio task, and reading one costs less than a threading.local attribute.
+_grad_enabled = ContextVar("circuitgrad_grad_enabled", default=True)
+_scope = ContextVar("circuitgrad_scope", default=None)
+# What a gate reads, in one lookup: OFF, or the scope new gates join (None: none).
+recording = ContextVar("circuitgrad_recording", default=None)
 
 
-state = _State()
+def _switch(grad_enabled, scope):
+    """Set the mode; returns what `_restore` needs to undo it."""
+    return (_grad_enabled.set(grad_enabled), _scope.set(scope),
+            recording.set(scope if grad_enabled else OFF))
+
+
+def _restore(tokens):
+    for var, token in zip((_grad_enabled, _scope, recording), tokens):
+        var.reset(token)
 
 
 def is_grad_enabled():
     """True when operations on Values record a graph (the default)."""
-    return state.grad_enabled
+    return _grad_enabled.get()
 
 
 class set_grad_enabled(contextlib.ContextDecorator):
@@ -39,14 +40,13 @@ class set_grad_enabled(contextlib.ContextDecorator):
 
     def __init__(self, mode):
         self.mode = bool(mode)
-        self._previous = []
+        self._tokens = []
 
     def __enter__(self):
-        self._previous.append(state.grad_enabled)
-        state.update(self.mode, state.scope)
+        self._tokens.append(_switch(self.mode, _scope.get()))
 
     def __exit__(self, *exc):
-        state.update(self._previous.pop(), state.scope)
+        _restore(self._tokens.pop())
         return False
 
 
@@ -97,9 +97,9 @@ def scope(name):
     collapse) the gates of one layer. Each entry creates a new Scope, so two
     calls of the same layer are two clusters.
     """
-    outer = state.scope
-    state.update(state.grad_enabled, Scope(str(name), outer))
+    inner = Scope(str(name), _scope.get())
+    tokens = _switch(_grad_enabled.get(), inner)
     try:
-        yield state.scope
+        yield inner
     finally:
-        state.update(state.grad_enabled, outer)
+        _restore(tokens)

@@ -20,14 +20,17 @@ class Value:
     `data`, accumulating over backward calls until `zero_grad()`.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "label",
-                 # how a gate made it: the gate, its operands (the first two in
-                 # slots of their own, any more in `_rest`: a node then stays a
-                 # single object for Python's cycle collector), what the gate
-                 # saved for backward, the scope it was made in
-                 "_gate", "_a", "_b", "_rest", "_cache", "_scope",
+    # Every slot costs each new node a store and each run of Python's cycle
+    # collector a visit, so rarely used fields are left unset (a slot that was
+    # never assigned costs neither) and read through properties.
+    __slots__ = ("data", "grad", "requires_grad",
+                 # how a gate made it: the gate and its operands (one or two in
+                 # `_a`, `_b`; three or more all in `_b` as a tuple, `_a` NO),
+                 # what the gate saved for backward
+                 "_gate", "_a", "_b", "_cache",
                  "_depth",                  # 1 + the largest depth of its inputs (leaves: 0)
                  "_g",                      # the gradient backward is gathering
+                 "_label", "_scope",        # unset unless given
                  "__weakref__")
     # numpy must hand `ndarray <op> Value` over to Value's reflected operators.
     __array_ufunc__ = None
@@ -36,11 +39,11 @@ class Value:
         self.data = as_data(data)
         self.grad = None
         self.requires_grad = bool(requires_grad)
-        self.label = label
+        if label is not None:
+            self._label = label
         self._gate = None       # a leaf: no gate made it
         self._a = self._b = NO
-        self._rest = ()
-        self._cache = self._scope = self._g = None
+        self._cache = self._g = None
         self._depth = 0
 
     # ------------------------------------------------------------ properties
@@ -78,10 +81,25 @@ class Value:
     def _inputs(self):
         """The operands of the gate that made this Value, in order (() for a leaf)."""
         if self._a is NO:
-            return ()
+            return () if self._b is NO else self._b
         if self._b is NO:
             return (self._a,)
-        return (self._a, self._b) + self._rest
+        return (self._a, self._b)
+
+    @property
+    def label(self):
+        """A name for drawings and reprs (None: none)."""
+        return getattr(self, "_label", None)
+
+    @label.setter
+    def label(self, name):
+        self._label = name
+
+    @property
+    def scope(self):
+        """The innermost `autograd.scope` the gate that made this Value ran in
+        (None: none, or a leaf): how a drawing groups the gates of one layer."""
+        return getattr(self, "_scope", None)
 
     @property
     def T(self):
@@ -121,19 +139,15 @@ class Value:
         backprop.backward(self, grad, retain_graph, create_graph)
 
     # ------------------------------------------------------------ operators
-    # (`gate.binary(a, b)` is `gate(a, b)` without the detour through __call__
-    # and *args: operators are the hot path of scalar circuits)
-    def __add__(self, other): return gates.add.binary(self, other)
+    # `a + b`, `a - b`, `a * b`, `a / b`, `a ** b`, `a @ b` are the gates' own
+    # two-operand functions, attached below the class (the gate table is
+    # built after Value): `Value.__mul__ is gates.mul.binary`, so the hottest
+    # path of scalar circuits runs the gate with no call in between.
     def __radd__(self, other): return gates.add.binary(other, self)
-    def __sub__(self, other): return gates.sub.binary(self, other)
     def __rsub__(self, other): return gates.sub.binary(other, self)
-    def __mul__(self, other): return gates.mul.binary(self, other)
     def __rmul__(self, other): return gates.mul.binary(other, self)
-    def __truediv__(self, other): return gates.div.binary(self, other)
     def __rtruediv__(self, other): return gates.div.binary(other, self)
-    def __pow__(self, other): return gates.power.binary(self, other)
     def __rpow__(self, other): return gates.power.binary(other, self)
-    def __matmul__(self, other): return gates.matmul.binary(self, other)
     def __rmatmul__(self, other): return gates.matmul.binary(other, self)
     def __neg__(self): return gates.neg.apply(self)
     def __getitem__(self, index): return gates.getitem(self, index_data(index))
@@ -187,22 +201,27 @@ class Value:
 NO = object()     # an operand slot that is not used
 
 
-def node(data, gate, a, b, rest, cache, scope, depth, _new=object.__new__):
-    """A Value made by a gate from operands a, b (NO: none) and rest (trusted
-    data, no validation: the hot path)."""
+def node(data, gate, operands, cache, scope, depth, _new=object.__new__):
+    """A Value made by a gate from its operands (trusted data, no validation:
+    the hot path)."""
     v = _new(Value)
     v.data = data
     v.grad = None
     v.requires_grad = True
-    v.label = None
     v._gate = gate
-    v._a = a
-    v._b = b
-    v._rest = rest
+    if len(operands) == 1:
+        v._a = operands[0]
+        v._b = NO
+    elif len(operands) == 2:
+        v._a, v._b = operands
+    else:
+        v._a = NO
+        v._b = operands
     v._cache = cache
-    v._scope = scope
     v._g = None
     v._depth = depth
+    if scope is not None:
+        v._scope = scope
     return v
 
 
@@ -275,3 +294,10 @@ def shape_arg(args):
 
 # The gate table and the backward pass are defined in terms of Value.
 from . import backprop, gates  # noqa: E402
+
+Value.__add__ = gates.add.binary
+Value.__sub__ = gates.sub.binary
+Value.__mul__ = gates.mul.binary
+Value.__truediv__ = gates.div.binary
+Value.__pow__ = gates.power.binary
+Value.__matmul__ = gates.matmul.binary

@@ -164,8 +164,8 @@ def test_scope_tags_the_gates_made_inside():
         with scope("inner"):
             z = y + 1
     w = z * 3
-    assert y._scope.name == "layer" and z._scope.path() == ["layer", "inner"]
-    assert w._scope is None and x._scope is None
+    assert y.scope.name == "layer" and z.scope.path() == ["layer", "inner"]
+    assert w.scope is None and x.scope is None
 
 
 def test_a_user_defined_gate():
