@@ -20,9 +20,9 @@ class Value:
     `data`, accumulating over backward calls until `zero_grad()`.
     """
 
-    # Every slot costs each new node a store and each run of Python's cycle
-    # collector a visit, so rarely used fields are left unset (a slot that was
-    # never assigned costs neither) and read through properties.
+    # Every assigned slot costs each new node a store and each run of Python's
+    # cycle collector a visit, so the fields few Values use (`label`, `scope`)
+    # stay unassigned unless given, and are read through properties.
     __slots__ = ("data", "grad", "requires_grad",
                  # how a gate made it: the gate and its operands (one or two in
                  # `_a`, `_b`; three or more all in `_b` as a tuple, `_a` NO),
