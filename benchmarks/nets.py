@@ -51,21 +51,27 @@ def mlp_data():
     return x, y, [he(rng, d, (d, h)), np.zeros(h, np.float32), he(rng, h, (h, c)), np.zeros(c, np.float32)]
 
 
-def mlp_circuitgrad(x, y, params):
+def sgd_step(params, lr, loss_of):
+    """One circuitgrad training step as a function: loss_of(*Values) -> loss,
+    then backward and a plain SGD update of the Values made from `params`."""
     from autograd import Value
-    import nn.functional as F
     ps = [Value(p.copy()) for p in params]
-    w1, b1, w2, b2 = ps
 
     def step():
-        loss = F.cross_entropy((x @ w1 + b1).relu() @ w2 + b2, y)
+        loss = loss_of(*ps)
         for p in ps:
             p.zero_grad()
         loss.backward()
         for p in ps:
-            p.data -= MLP["lr"] * p.grad
+            p.data -= lr * p.grad
         return loss.item()
     return step
+
+
+def mlp_circuitgrad(x, y, params):
+    import nn.functional as F
+    return sgd_step(params, MLP["lr"],
+                    lambda w1, b1, w2, b2: F.cross_entropy((x @ w1 + b1).relu() @ w2 + b2, y))
 
 
 def mlp_numpy(x, y, params):
@@ -126,23 +132,14 @@ def conv_data():
 
 
 def conv_circuitgrad(x, y, params):
-    from autograd import Value
     import nn.functional as F
-    ps = [Value(p.copy()) for p in params]
-    w1, b1, w2, b2, w3, b3, w4, b4 = ps
 
-    def step():
+    def loss_of(w1, b1, w2, b2, w3, b3, w4, b4):
         h = F.max_pool2d(F.relu(F.conv2d(x, w1, b1, padding="same")), 2)
         h = F.max_pool2d(F.relu(F.conv2d(h, w2, b2, padding="same")), 2)
         h = F.dropout(F.relu(h.reshape(len(y), -1) @ w3 + b3), CONV["p_drop"], training=True)
-        loss = F.cross_entropy(h @ w4 + b4, y)
-        for p in ps:
-            p.zero_grad()
-        loss.backward()
-        for p in ps:
-            p.data -= CONV["lr"] * p.grad
-        return loss.item()
-    return step
+        return F.cross_entropy(h @ w4 + b4, y)
+    return sgd_step(params, CONV["lr"], loss_of)
 
 
 def conv_numpy(x, y, params):
