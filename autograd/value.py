@@ -149,11 +149,11 @@ class Value:
     def __rtruediv__(self, other): return gates.div.binary(other, self)
     def __rpow__(self, other): return gates.power.binary(other, self)
     def __rmatmul__(self, other): return gates.matmul.binary(other, self)
-    def __neg__(self): return gates.neg.apply(self)
+    def __neg__(self): return gates.neg(self)
     def __getitem__(self, index): return gates.getitem(self, index_data(index))
 
     # ------------------------------------------------------------ methods
-    def relu(self): return gates.relu.apply(self)
+    def relu(self): return gates.relu(self)
     def leaky_relu(self, negative_slope=0.01): return gates.leaky_relu(self, negative_slope)
     def elu(self, alpha=1.0): return gates.elu(self, alpha)
     def sigmoid(self): return gates.sigmoid(self)
@@ -301,3 +301,14 @@ Value.__mul__ = gates.mul.binary
 Value.__truediv__ = gates.div.binary
 Value.__pow__ = gates.power.binary
 Value.__matmul__ = gates.matmul.binary
+
+# A one-line method's docstring is its gate's: the formula and its local gradient.
+for _method, _gate in {
+        "relu": gates.relu, "leaky_relu": gates.leaky_relu, "elu": gates.elu,
+        "sigmoid": gates.sigmoid, "tanh": gates.tanh, "exp": gates.exp, "log": gates.log,
+        "sqrt": gates.sqrt, "abs": gates.absolute, "sum": gates.reduce_sum,
+        "mean": gates.reduce_mean, "max": gates.reduce_max, "min": gates.reduce_min,
+        "logsumexp": gates.logsumexp, "reshape": gates.reshape, "transpose": gates.transpose,
+        "clip": gates.clip}.items():
+    getattr(Value, _method).__doc__ = f"The {_gate.name} gate: {_gate.__doc__}"
+del _method, _gate

@@ -146,3 +146,12 @@ def test_weak_references_and_collection():
     assert ref() is None and mid() is None             # freed by reference counting alone
     gc.collect()
 
+
+
+def test_every_public_method_and_property_has_a_docstring():
+    import inspect
+    undocumented = [name for name, member in vars(Value).items()
+                    if not name.startswith("_")
+                    and (inspect.isfunction(member) or isinstance(member, property))
+                    and not member.__doc__]
+    assert undocumented == []

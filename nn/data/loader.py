@@ -18,6 +18,7 @@ class Subset:
 
     @property
     def classes(self):
+        """The class names of the dataset it is part of."""
         return self.dataset.classes
 
 

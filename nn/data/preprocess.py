@@ -3,7 +3,15 @@
 import numpy as np
 
 
-class Standardize:
+class _Fitted:
+    """A transform with statistics learnt by `fit` on training data."""
+
+    def fit_transform(self, x):
+        """fit(x) then transform(x): for the training split."""
+        return self.fit(x).transform(x)
+
+
+class Standardize(_Fitted):
     """Mean subtraction and division by the standard deviation.
 
     `per="pixel"` (a mean image, as the notes do for images), `"channel"` (one
@@ -30,11 +38,7 @@ class Standardize:
         x = x - self.mean
         return x / self.std if self.scale else x
 
-    def fit_transform(self, x):
-        return self.fit(x).transform(x)
-
-
-class PCA:
+class PCA(_Fitted):
     """Dimensionality reduction (and whitening) with the SVD of the covariance
     matrix, as in the notes:
         X -= mean;  cov = Xᵀ X / N;  U, S, _ = svd(cov)
@@ -64,9 +68,6 @@ class PCA:
         if self.whiten:
             rotated = rotated / np.sqrt(self.S + self.eps)
         return rotated.astype(x.dtype if x.dtype.kind == "f" else np.float32)
-
-    def fit_transform(self, x):
-        return self.fit(x).transform(x)
 
     @property
     def explained_variance_ratio(self):
