@@ -9,8 +9,9 @@
    `local gradient × g` down each input wire; gradients arriving at one node
    add up (forks). Nodes wait in buckets by depth, so there is no separate
    ordering walk and no recursion: a chain of a million gates is fine.
-3. Release what each gate saved for backward as soon as it has been used,
-   unless the caller keeps the graph (retain_graph).
+3. Once a node has sent its gradient on, mark it released (and drop what
+   its gate saved) unless the caller keeps the graph (retain_graph): a later
+   backward that reaches it raises instead of silently reusing it.
 """
 import itertools
 
@@ -19,9 +20,8 @@ import numpy as np
 from . import gates
 from .gate import _WRAPPED, PASS, gate_error
 from .mode import set_grad_enabled
-from .value import NO, Value, raw
+from .value import NO, RELEASED, Value, raw
 
-RELEASED = object()       # a gate output's `_cache` once backward has used the graph
 _ndarray = np.ndarray
 
 
@@ -56,6 +56,8 @@ def _seed(root, grad, create_graph):
     if not root.requires_grad:
         raise RuntimeError("backward: this Value does not require grad (it was computed from "
                            "constants only, or under no_grad)")
+    if root._g is RELEASED:
+        raise _released(root)
     if grad is None:
         if np.size(root.data) != 1:
             raise ValueError(f"backward: only a single-element output gets the implicit gradient 1; "
@@ -77,6 +79,7 @@ def _run(root, seed, retain_graph, create_graph, captured=None):
     waiting = [None] * (root._depth + 1)
     waiting[root._depth] = [root]
     root._g = seed
+    done = None if retain_graph else RELEASED        # what a node's `_g` becomes once it has sent
     nodes = ()
     try:
         with set_grad_enabled(create_graph):
@@ -91,75 +94,64 @@ def _run(root, seed, retain_graph, create_graph, captured=None):
                 waiting[depth] = None
                 for node in nodes:
                     g = node._g
-                    node._g = None
                     if captured is None:
                         grad = node.grad
                         node.grad = g if grad is None else grad + g
                     elif node in captured:
                         captured[node] = g
                     gate = node._gate
-                    if gate is None:
-                        continue                                  # a leaf: nothing below it
-                    out = node._cache
-                    if out is RELEASED:
-                        raise RuntimeError(
-                            f"backward: the graph through this '{gate.name}' gate was released by "
-                            f"an earlier backward; pass retain_graph=True to that first backward to "
-                            f"backpropagate through the same graph again")
-                    if not gate.cached:
-                        out = node.data
+                    if gate is None:                              # a leaf: nothing below it
+                        node._g = None
+                        continue
                     a = node._a
                     b = node._b
                     try:
-                        if create_graph or a is NO:                # three or more operands
-                            _send_general(node, gate, g, out, create_graph, waiting)
-                        elif b is NO:                             # one operand of plain data
+                        if create_graph or a is NO:               # constants, parameters, 3+ operands
+                            _send_general(node, gate, g, create_graph, retain_graph, waiting)
+                        elif b is NO:                             # one Value operand
                             local = gate.vjps[0]
-                            ga = g if local is PASS else local(g, out, a.data)
+                            ga = g if local is PASS else local(g, node.data, a.data)
                             _deliver(a, ga if type(ga) is float else fit_gradient(ga, a, g), waiting)
                         else:
-                            # Two operands of plain data (either may be a constant):
-                            # a call with a fixed number of arguments is much cheaper than *args.
-                            if isinstance(a, Value):
-                                x = a.data
-                                a_needs = a.requires_grad
-                            else:
-                                x = a
-                                a_needs = False
-                            if isinstance(b, Value):
-                                y = b.data
-                                b_needs = b.requires_grad
-                            else:
-                                y = b
-                                b_needs = False
-                            if a_needs:
+                            # Two Value operands, either may be a constant: the
+                            # common case of every scalar circuit, _deliver written out.
+                            out = node.data
+                            x = a.data
+                            y = b.data
+                            if a._depth >= 0:
                                 local = gate.vjps[0]
                                 ga = g if local is PASS else local(g, out, x, y)
                                 if type(ga) is not float:
                                     ga = fit_gradient(ga, a, g)
-                                if a._g is None:                # _deliver, written out
+                                gathered = a._g
+                                if gathered is None:
                                     a._g = ga
                                     bucket = waiting[a._depth]
                                     if bucket is None:
                                         waiting[a._depth] = [a]
                                     else:
                                         bucket.append(a)
+                                elif gathered is RELEASED:
+                                    raise _released(a)
                                 else:
-                                    a._g = a._g + ga
-                            if b_needs:
+                                    a._g = gathered + ga
+                            if b._depth >= 0:
                                 local = gate.vjps[1]
                                 gb = g if local is PASS else local(g, out, x, y)
                                 if type(gb) is not float:
                                     gb = fit_gradient(gb, b, g)
-                                if b._g is None:                # _deliver, written out
+                                gathered = b._g
+                                if gathered is None:
                                     b._g = gb
                                     bucket = waiting[b._depth]
                                     if bucket is None:
                                         waiting[b._depth] = [b]
                                     else:
                                         bucket.append(b)
+                                elif gathered is RELEASED:
+                                    raise _released(b)
                                 else:
-                                    b._g = b._g + gb
+                                    b._g = gathered + gb
                     except _WRAPPED as e:
                         stage = " (backward)"
                         if create_graph and isinstance(e, TypeError):
@@ -167,32 +159,43 @@ def _run(root, seed, retain_graph, create_graph, captured=None):
                                      "differentiated again must use operators and gates, which accept "
                                      "Values, not numpy functions)")
                         raise gate_error(e, gate.name, node._inputs, stage) from None
-                    if not retain_graph:
-                        node._cache = RELEASED                    # what the gate saved is gone
+                    node._g = done
     except BaseException:
         for node in itertools.chain(nodes, *filter(None, waiting)):   # no half-gathered gradient left
-            node._g = None
+            if node._g is not RELEASED:
+                node._g = None
         raise
+
+
+def _released(v):
+    return RuntimeError(
+        f"backward: the graph through this '{v._gate.name}' gate was released by an earlier "
+        f"backward; pass retain_graph=True to that first backward to backpropagate through "
+        f"the same graph again")
 
 
 def _deliver(v, gv, waiting):
     """Add gv into the gradient v is gathering; from its first gradient on, v
     waits at its depth."""
-    if v._g is None:
+    gathered = v._g
+    if gathered is None:
         v._g = gv
         bucket = waiting[v._depth]
         if bucket is None:
             waiting[v._depth] = [v]
         else:
             bucket.append(v)
+    elif gathered is RELEASED:
+        raise _released(v)
     else:
-        v._g = v._g + gv
+        v._g = gathered + gv
 
 
-def _send_general(node, gate, g, out, create_graph, waiting):
+def _send_general(node, gate, g, create_graph, retain_graph, waiting):
     """Send g down the wires of any gate; under create_graph the local
     gradients get the operands as Values, so they build a graph themselves."""
     operands = node._inputs
+    out = node._cache if gate.cached else node.data
     if create_graph:                                      # the backward pass becomes a graph
         if not gate.cached:
             out = node
@@ -200,8 +203,10 @@ def _send_general(node, gate, g, out, create_graph, waiting):
     else:
         args = [v.data if isinstance(v, Value) else v for v in operands]
     for v, local in zip(operands, gate.vjps):            # parameters after the last: no gradient
-        if isinstance(v, Value) and v.requires_grad:
+        if isinstance(v, Value) and v._depth >= 0:
             _deliver(v, fit_gradient(g if local is PASS else local(g, out, *args), v, g), waiting)
+    if gate.cached and not retain_graph:
+        node._cache = None                                # what the gate saved is gone
 
 
 def fit_gradient(grad, value, g=None):

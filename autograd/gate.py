@@ -40,6 +40,7 @@ _new = object.__new__
 _recording = recording.get
 
 _WRAPPED = (IndexError, TypeError, ValueError, ArithmeticError)
+PLAIN = -2      # the depth of a computation on plain data (no Value): it makes no node
 
 
 class _Pass:
@@ -71,13 +72,15 @@ class Gate:
         # Operands at positions without a local gradient are constants even when
         # given as Values; -1 when some position inside the arity has none.
         self._arity = -1 if None in local_gradients else len(local_gradients)
+        if self._arity == 1 and not cached:
+            self.unary = _one_operand(self)
         if self._arity == 2 and not cached:
             self.binary = _two_operands(self)
 
-    # `binary(a, b)`: apply() for a gate of two operands and no parameters,
-    # lean enough to be Value's arithmetic operators (see _two_operands); None
-    # for other gates.
-    binary = None
+    # `unary(x)` and `binary(a, b)`: apply() for a gate of one or two operands
+    # and no parameters, lean enough to be Value's operators and one-operand
+    # methods themselves (see _two_operands); None for other gates.
+    unary = binary = None
 
     def __repr__(self):
         return f"<gate {self.name}>"
@@ -86,12 +89,16 @@ class Gate:
         """Run the gate: `gate.apply(*args)`, or simply `gate(*args)`."""
         if len(args) == 2 and self.binary is not None:
             return self.binary(args[0], args[1])
+        if len(args) == 1 and self.unary is not None:
+            return self.unary(args[0])
+        return self._apply(args)
+
+    def _apply(self, args):
+        """apply() for any operands: Values, constants and parameters."""
         data = []
-        tracked = None
-        depth = 0
+        depth = PLAIN
         for a in args:
             if isinstance(a, Value):
-                tracked = tracked or a.requires_grad
                 if a._depth > depth:
                     depth = a._depth
                 a = a.data
@@ -103,16 +110,16 @@ class Gate:
         cache = None
         if self.cached:
             out, cache = out
-        if tracked is None:
+        if depth == PLAIN:
             return out
         if type(out) is not float:
             out = self._checked(out, args)
         scope = _recording()
-        if not tracked or scope is OFF:
+        if depth < 0 or scope is OFF:
             return constant(out)
         if len(args) > self._arity:
             args = self._constants_as_data(args)
-        return node(out, self, args, cache, scope, depth + 1)
+        return node(out, self, args, depth + 1, scope, cache)
 
     __call__ = apply
 
@@ -133,56 +140,70 @@ class Gate:
                      for i, a in enumerate(args))
 
 
+def _one_operand(gate):
+    """`gate.apply` for one operand, as a plain function `unary(x)`: Value's
+    one-operand methods are these functions (`Value.relu is gates.relu.unary`)."""
+    forward = gate.forward
+
+    def unary(x):
+        if not isinstance(x, Value):
+            return gate._apply((x,))
+        try:
+            out = forward(x.data)
+        except _WRAPPED as e:
+            raise gate_error(e, gate.name, (x,)) from None
+        if type(out) is not float:
+            out = gate._checked(out, (x,))
+        scope = _recording()
+        if x._depth < 0 or scope is OFF:
+            return constant(out)
+        return node(out, gate, (x,), x._depth + 1, scope)
+
+    unary.__name__ = unary.__qualname__ = gate.name
+    unary.__doc__ = f"The {gate.name} gate: {gate.__doc__}"
+    return unary
+
+
 def _two_operands(gate):
     """`gate.apply` for two operands, as a plain function `binary(a, b)`.
 
     Value's arithmetic operators are these functions themselves (`Value.__mul__
-    is gates.mul.binary`): they are most of any scalar circuit, so they take no
-    detour through __call__ and *args, and make the node in place."""
+    is gates.mul.binary`): they are most of any scalar circuit, so for two
+    Values they take no detour through __call__ and *args, and make the node
+    in place. Anything else (a constant operand) takes the general path."""
     forward = gate.forward
 
     def binary(a, b):
-        if isinstance(a, Value):
-            x = a.data
-            tracked = a.requires_grad
-            depth = a._depth
-        else:
-            x = a
-            tracked = None                          # stays None when no operand is a Value
-            depth = 0
-        if isinstance(b, Value):
-            y = b.data
-            tracked = tracked or b.requires_grad
-            if b._depth > depth:
-                depth = b._depth
-        else:
-            y = b
+        if not (isinstance(a, Value) and isinstance(b, Value)):
+            return gate._apply((a, b))
+        depth = a._depth
+        if b._depth > depth:
+            depth = b._depth
         try:
-            out = forward(x, y)
+            out = forward(a.data, b.data)
         except _WRAPPED as e:
             raise gate_error(e, gate.name, (a, b)) from None
-        if tracked is None:
-            return out
         if type(out) is not float:
             out = gate._checked(out, (a, b))
         scope = _recording()
-        if not tracked or scope is OFF:
+        if scope is not None:                       # under no_grad, or inside a scope
+            if scope is OFF or depth < 0:
+                return constant(out)
+            return node(out, gate, (a, b), depth + 1, scope)
+        if depth < 0:
             return constant(out)
         v = _new(Value)                             # node(), written out
         v.data = out
         v.grad = None
-        v.requires_grad = True
         v._gate = gate
         v._a = a
         v._b = b
-        v._cache = v._g = None
+        v._g = None
         v._depth = depth + 1
-        if scope is not None:
-            v._scope = scope
         return v
 
-    binary.__name__ = binary.__qualname__ = f"{gate.name}_binary"
-    binary.__doc__ = f"The {gate.name} gate on two operands: {gate.__doc__}"
+    binary.__name__ = binary.__qualname__ = gate.name
+    binary.__doc__ = f"The {gate.name} gate: {gate.__doc__}"
     return binary
 
 

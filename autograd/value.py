@@ -5,6 +5,8 @@ gate produced it, that gate and the gate's inputs. Every operator below is one
 line that hands the work to a gate of the gate table (`autograd/gates.py`),
 where each forward computation sits beside its local gradient.
 """
+import weakref
+
 import numpy as np
 
 
@@ -20,17 +22,15 @@ class Value:
     `data`, accumulating over backward calls until `zero_grad()`.
     """
 
-    # Every assigned slot costs each new node a store and each run of Python's
-    # cycle collector a visit, so the fields few Values use (`label`, `scope`)
-    # stay unassigned unless given, and are read through properties.
-    __slots__ = ("data", "grad", "requires_grad",
-                 # how a gate made it: the gate and its operands (one or two in
-                 # `_a`, `_b`; three or more all in `_b` as a tuple, `_a` NO),
-                 # what the gate saved for backward
-                 "_gate", "_a", "_b", "_cache",
-                 "_depth",                  # 1 + the largest depth of its inputs (leaves: 0)
-                 "_g",                      # the gradient backward is gathering
-                 "_label", "_scope",        # unset unless given
+    # Python's cycle collector visits every slot of every live node, again and
+    # again while a graph is built: a scalar node keeps only what backward
+    # needs. Rare fields live elsewhere: labels and scopes in side tables
+    # (below the class), what a gate saved for backward on `SavedValue`.
+    __slots__ = ("data", "grad",
+                 "_gate",     # the gate that made it (None: a leaf)
+                 "_a", "_b",  # its operands: see `node()`
+                 "_depth",    # 1 + the deepest operand's depth; leaves 0, constants -1
+                 "_g",        # the gradient backward is gathering (RELEASED once used)
                  "__weakref__")
     # numpy must hand `ndarray <op> Value` over to Value's reflected operators.
     __array_ufunc__ = None
@@ -38,13 +38,12 @@ class Value:
     def __init__(self, data, requires_grad=True, label=None):
         self.data = as_data(data)
         self.grad = None
-        self.requires_grad = bool(requires_grad)
-        if label is not None:
-            self._label = label
         self._gate = None       # a leaf: no gate made it
         self._a = self._b = NO
-        self._cache = self._g = None
-        self._depth = 0
+        self._g = None
+        self._depth = 0 if requires_grad else -1
+        if label is not None:
+            _labels[self] = label
 
     # ------------------------------------------------------------ properties
     @property
@@ -78,10 +77,25 @@ class Value:
         return self._gate.name if self._gate is not None else ""
 
     @property
+    def requires_grad(self):
+        """True when backward computes a gradient for this Value: every gate
+        output recorded in a graph, and leaves unless made constants."""
+        return self._depth >= 0
+
+    @requires_grad.setter
+    def requires_grad(self, flag):
+        if self._gate is not None:
+            raise RuntimeError(f"requires_grad: only a leaf's flag can be changed; this Value is the "
+                               f"output of a '{self._gate.name}' gate (use .detach() for a constant copy)")
+        self._depth = 0 if flag else -1
+
+    @property
     def _inputs(self):
         """The operands of the gate that made this Value, in order (() for a leaf)."""
+        if self._gate is None:
+            return ()
         if self._a is NO:
-            return () if self._b is NO else self._b
+            return self._b
         if self._b is NO:
             return (self._a,)
         return (self._a, self._b)
@@ -89,17 +103,20 @@ class Value:
     @property
     def label(self):
         """A name for drawings and reprs (None: none)."""
-        return getattr(self, "_label", None)
+        return _labels.get(self)
 
     @label.setter
     def label(self, name):
-        self._label = name
+        if name is None:
+            _labels.pop(self, None)
+        else:
+            _labels[self] = name
 
     @property
     def scope(self):
         """The innermost `autograd.scope` the gate that made this Value ran in
         (None: none, or a leaf): how a drawing groups the gates of one layer."""
-        return getattr(self, "_scope", None)
+        return _scopes.get(self)
 
     @property
     def T(self):
@@ -139,30 +156,22 @@ class Value:
         backprop.backward(self, grad, retain_graph, create_graph)
 
     # ------------------------------------------------------------ operators
-    # `a + b`, `a - b`, `a * b`, `a / b`, `a ** b`, `a @ b` are the gates' own
-    # two-operand functions, attached below the class (the gate table is
-    # built after Value): `Value.__mul__ is gates.mul.binary`, so the hottest
-    # path of scalar circuits runs the gate with no call in between.
+    # `a + b`, `a - b`, `a * b`, `a / b`, `a ** b`, `a @ b`, `-a`, `abs(a)` and
+    # the one-operand methods (relu, exp, ...) are the gates' own functions,
+    # attached below the class (the gate table is built after Value):
+    # `Value.__mul__ is gates.mul.binary`, so the hottest path of scalar
+    # circuits runs the gate with no call in between.
     def __radd__(self, other): return gates.add.binary(other, self)
     def __rsub__(self, other): return gates.sub.binary(other, self)
     def __rmul__(self, other): return gates.mul.binary(other, self)
     def __rtruediv__(self, other): return gates.div.binary(other, self)
     def __rpow__(self, other): return gates.power.binary(other, self)
     def __rmatmul__(self, other): return gates.matmul.binary(other, self)
-    def __neg__(self): return gates.neg(self)
     def __getitem__(self, index): return gates.getitem(self, index_data(index))
 
     # ------------------------------------------------------------ methods
-    def relu(self): return gates.relu(self)
     def leaky_relu(self, negative_slope=0.01): return gates.leaky_relu(self, negative_slope)
     def elu(self, alpha=1.0): return gates.elu(self, alpha)
-    def sigmoid(self): return gates.sigmoid(self)
-    def tanh(self): return gates.tanh(self)
-    def exp(self): return gates.exp(self)
-    def log(self): return gates.log(self)
-    def sqrt(self): return gates.sqrt(self)
-    def abs(self): return gates.absolute(self)
-    def __abs__(self): return gates.absolute(self)
     def sum(self, axis=None, keepdims=False): return gates.reduce_sum(self, axes(axis), keepdims)
     def mean(self, axis=None, keepdims=False): return gates.reduce_mean(self, axes(axis), keepdims)
     def max(self, axis=None, keepdims=False): return gates.reduce_max(self, axes(axis), keepdims)
@@ -198,30 +207,53 @@ class Value:
         return f"Value(data={_short(self.data)}, grad={_short(self.grad)}{label})"
 
 
-NO = object()     # an operand slot that is not used
+class SavedValue(Value):
+    """The output of a gate that saves something for backward (`cached=True`):
+    `_cache` holds it until backward has used it."""
+
+    __slots__ = ("_cache",)
 
 
-def node(data, gate, operands, cache, scope, depth, _new=object.__new__):
-    """A Value made by a gate from its operands (trusted data, no validation:
-    the hot path)."""
-    v = _new(Value)
-    v.data = data
-    v.grad = None
-    v.requires_grad = True
-    v._gate = gate
-    if len(operands) == 1:
-        v._a = operands[0]
-        v._b = NO
-    elif len(operands) == 2:
-        v._a, v._b = operands
-    else:
+NO = object()           # an operand slot that is not used
+RELEASED = object()     # `_g` of a gate output once backward has used its graph
+
+# Rare fields, kept off the nodes (a slot would cost every node): a Value's
+# label, and the scope of the gate that made it. Both die with the Value.
+_labels = weakref.WeakKeyDictionary()
+_scopes = weakref.WeakKeyDictionary()
+
+
+def node(data, gate, operands, depth, scope, cache=None, _new=object.__new__):
+    """The Value a gate makes from its operands (trusted data: the hot path).
+
+    Three layouts, so that backward's common cases read plain slots: one
+    Value operand in `_a` (`_b` is NO); two Value operands in `_a` and `_b`;
+    anything else (constants, parameters, three or more operands, a gate
+    that saved a cache) all operands as a tuple in `_b`, `_a` NO. Value's
+    operators make the two-Value layout themselves (gate.py, `_two_operands`).
+    """
+    if gate.cached:
+        v = _new(SavedValue)
+        v._cache = cache
         v._a = NO
         v._b = operands
-    v._cache = cache
+    else:
+        v = _new(Value)
+        if len(operands) == 1 and isinstance(operands[0], Value):
+            v._a = operands[0]
+            v._b = NO
+        elif len(operands) == 2 and isinstance(operands[0], Value) and isinstance(operands[1], Value):
+            v._a, v._b = operands
+        else:
+            v._a = NO
+            v._b = operands
+    v.data = data
+    v.grad = None
+    v._gate = gate
     v._g = None
     v._depth = depth
     if scope is not None:
-        v._scope = scope
+        _scopes[v] = scope
     return v
 
 
@@ -295,18 +327,19 @@ def shape_arg(args):
 # The gate table and the backward pass are defined in terms of Value.
 from . import backprop, gates  # noqa: E402
 
-Value.__add__ = gates.add.binary
-Value.__sub__ = gates.sub.binary
-Value.__mul__ = gates.mul.binary
-Value.__truediv__ = gates.div.binary
-Value.__pow__ = gates.power.binary
-Value.__matmul__ = gates.matmul.binary
+for _method, _gate in {
+        "__add__": gates.add, "__sub__": gates.sub, "__mul__": gates.mul,
+        "__truediv__": gates.div, "__pow__": gates.power, "__matmul__": gates.matmul}.items():
+    setattr(Value, _method, _gate.binary)
+for _method, _gate in {
+        "__neg__": gates.neg, "__abs__": gates.absolute, "abs": gates.absolute, "relu": gates.relu,
+        "sigmoid": gates.sigmoid, "tanh": gates.tanh, "exp": gates.exp, "log": gates.log,
+        "sqrt": gates.sqrt}.items():
+    setattr(Value, _method, _gate.unary)
 
 # A one-line method's docstring is its gate's: the formula and its local gradient.
 for _method, _gate in {
-        "relu": gates.relu, "leaky_relu": gates.leaky_relu, "elu": gates.elu,
-        "sigmoid": gates.sigmoid, "tanh": gates.tanh, "exp": gates.exp, "log": gates.log,
-        "sqrt": gates.sqrt, "abs": gates.absolute, "sum": gates.reduce_sum,
+        "leaky_relu": gates.leaky_relu, "elu": gates.elu, "sum": gates.reduce_sum,
         "mean": gates.reduce_mean, "max": gates.reduce_max, "min": gates.reduce_min,
         "logsumexp": gates.logsumexp, "reshape": gates.reshape, "transpose": gates.transpose,
         "clip": gates.clip}.items():
