@@ -93,14 +93,14 @@ def draw(root, rankdir="LR", show_values=True, show_grads=True, precision=4, hea
         if v.is_leaf:
             continue
         for i, operand in enumerate(v._inputs):
-            if isinstance(operand, Value):
+            if isinstance(operand, Value) and not _is_constant(operand):
                 source = name(operand) if operand in drawn else "cut"
                 if source == name(v) or (source, name(v), id(operand)) in edges:
                     continue                   # a wire inside one collapsed box
                 edges.add((source, name(v), id(operand)))
                 # a leaf's box already shows its value and gradient
                 lines.append(f'{source} -> {name(v)} [{fmt.wire(operand, labelled=not operand.is_leaf)}]')
-            elif _is_differentiable_position(v._gate, i):
+            elif _is_constant(operand) or _is_differentiable_position(v._gate, i):
                 const = f"c{id(v)}_{i}"
                 lines.append(f'{const} [shape=plaintext fontcolor="#57606a" label=<{fmt.number(operand)}>]')
                 lines.append(f'{const} -> {name(v)} [color="#8c959f"]')
@@ -127,7 +127,7 @@ def draw_text(root, precision=4, max_lines=2000):
     stack = [(root, "", "")]                   # iterative: deep circuits need no recursion
     while stack and (max_lines is None or len(lines) < max_lines):
         v, lead, child_lead = stack.pop()
-        if not isinstance(v, Value):
+        if _is_constant(v):
             lines.append(f"{lead}constant {fmt.plain(v)}")
             continue
         what = v.label or (v.op if not v.is_leaf else "input")
@@ -156,13 +156,19 @@ def _walk(root, max_nodes):
     order, seen, i = [root], {id(root)}, 0
     while i < len(order):
         for operand in order[i]._inputs:
-            if isinstance(operand, Value) and id(operand) not in seen:
+            if isinstance(operand, Value) and not _is_constant(operand) and id(operand) not in seen:
                 seen.add(id(operand))
                 order.append(operand)
         i += 1
     if max_nodes is None or len(order) <= max_nodes:
         return order, 0
     return order[:max_nodes], len(order) - max_nodes
+
+
+def _is_constant(x):
+    """A constant operand is drawn as its number: raw data, or a Value that
+    needs no gradient and has no name (as the gates record `2 * x`'s 2)."""
+    return not isinstance(x, Value) or (x.is_leaf and not x.requires_grad and x.label is None)
 
 
 def _is_differentiable_position(gate, i):

@@ -168,14 +168,57 @@ def _two_operands(gate):
     """`gate.apply` for two operands, as a plain function `binary(a, b)`.
 
     Value's arithmetic operators are these functions themselves (`Value.__mul__
-    is gates.mul.binary`): they are most of any scalar circuit, so for two
-    Values they take no detour through __call__ and *args, and make the node
-    in place. Anything else (a constant operand) takes the general path."""
+    is gates.mul.binary`): they are most of any scalar circuit, so they take no
+    detour through __call__ and *args; for two Values (the hottest case) the
+    node is made in place."""
     forward = gate.forward
+
+    def with_constant(a, b):
+        # binary() when an operand is not a Value: a constant (or both are plain data)
+        if isinstance(a, Value):
+            x = a.data
+            depth = a._depth
+        else:
+            x = a
+            depth = PLAIN
+        if isinstance(b, Value):
+            y = b.data
+            if b._depth > depth:
+                depth = b._depth
+        else:
+            y = b
+        try:
+            out = forward(x, y)
+        except _WRAPPED as e:
+            raise gate_error(e, gate.name, (a, b)) from None
+        if depth == PLAIN:
+            return out
+        if type(out) is not float:
+            out = gate._checked(out, (a, b))
+        scope = _recording()
+        if depth < 0 or scope is OFF:
+            return constant(out)
+        # The constant becomes a constant Value, so that backward's two-Value
+        # path (the fast one) takes this node too.
+        if x is a:
+            a = constant(a)
+        else:
+            b = constant(b)
+        if scope is not None:
+            return node(out, gate, (a, b), depth + 1, scope)
+        v = _new(Value)
+        v.data = out
+        v.grad = None
+        v._gate = gate
+        v._a = a
+        v._b = b
+        v._g = None
+        v._depth = depth + 1
+        return v
 
     def binary(a, b):
         if not (isinstance(a, Value) and isinstance(b, Value)):
-            return gate._apply((a, b))
+            return with_constant(a, b)
         depth = a._depth
         if b._depth > depth:
             depth = b._depth

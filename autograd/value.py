@@ -36,12 +36,7 @@ class Value:
     __array_ufunc__ = None
 
     def __init__(self, data, requires_grad=True, label=None):
-        self.data = as_data(data)
-        self.grad = None
-        self._gate = None       # a leaf: no gate made it
-        self._a = self._b = NO
-        self._g = None
-        self._depth = 0 if requires_grad else -1
+        _leaf(self, as_data(data), 0 if requires_grad else -1)
         if label is not None:
             _labels[self] = label
 
@@ -257,9 +252,20 @@ def node(data, gate, operands, depth, scope, cache=None, _new=object.__new__):
     return v
 
 
-def constant(data):
-    """A gate's output that needs no graph (under no_grad, or of constants)."""
-    return Value(data, requires_grad=False)
+def _leaf(v, data, depth):
+    v.data = data
+    v.grad = None
+    v._gate = None              # a leaf: no gate made it
+    v._a = v._b = NO
+    v._g = None
+    v._depth = depth
+    return v
+
+
+def constant(data, _new=object.__new__):
+    """A Value that needs no gradient: a gate's output under no_grad (or of
+    constants only), or a constant operand that a gate records."""
+    return _leaf(_new(Value), as_data(data), -1)
 
 
 def _short(x):
@@ -275,6 +281,8 @@ def as_data(data):
     """Validate and normalise what a Value may hold: Python numbers become
     floats; float32/float64 arrays stay as they are; integer and bool arrays
     become float64; float16 becomes float32. Anything else raises TypeError."""
+    if type(data) is float:
+        return data
     if isinstance(data, Value):
         return data.data
     if isinstance(data, (bool, int, float)) and not isinstance(data, np.generic):
