@@ -75,12 +75,13 @@ class Gate:
         if self._arity == 1 and not cached:
             self.unary = _one_operand(self)
         if self._arity == 2 and not cached:
-            self.binary = _two_operands(self)
+            self.binary, self.operator = _two_operands(self)
 
-    # `unary(x)` and `binary(a, b)`: apply() for a gate of one or two operands
-    # and no parameters, lean enough to be Value's operators and one-operand
-    # methods themselves (see _two_operands); None for other gates.
-    unary = binary = None
+    # `unary(x)`, `binary(a, b)` and `operator(value, b)`: apply() for a gate of
+    # one or two operands and no parameters, lean enough to be Value's
+    # one-operand methods and operators themselves (see _two_operands); None
+    # for other gates.
+    unary = binary = operator = None
 
     def __repr__(self):
         return f"<gate {self.name}>"
@@ -165,59 +166,22 @@ def _one_operand(gate):
 
 
 def _two_operands(gate):
-    """`gate.apply` for two operands, as a plain function `binary(a, b)`.
+    """`gate.apply` for two operands, as plain functions: `binary(a, b)` for
+    any operands, and `operator(a, b)` for a Value `a`.
 
-    Value's arithmetic operators are these functions themselves (`Value.__mul__
-    is gates.mul.binary`): they are most of any scalar circuit, so they take no
-    detour through __call__ and *args; for two Values (the hottest case) the
-    node is made in place."""
+    Value's arithmetic operators are the `operator` functions themselves
+    (`Value.__mul__ is gates.mul.operator`): they are most of any scalar
+    circuit, so they take no detour through __call__ and *args, and for two
+    Values (the hottest case) make the node in place."""
     forward = gate.forward
 
-    def with_constant(a, b):
-        # binary() when an operand is not a Value: a constant (or both are plain data)
-        if isinstance(a, Value):
-            x = a.data
-            depth = a._depth
-        else:
-            x = a
-            depth = PLAIN
-        if isinstance(b, Value):
-            y = b.data
-            if b._depth > depth:
-                depth = b._depth
-        else:
-            y = b
-        try:
-            out = forward(x, y)
-        except _WRAPPED as e:
-            raise gate_error(e, gate.name, (a, b)) from None
-        if depth == PLAIN:
-            return out
-        if type(out) is not float:
-            out = gate._checked(out, (a, b))
-        scope = _recording()
-        if depth < 0 or scope is OFF:
-            return constant(out)
-        # The constant becomes a constant Value, so that backward's two-Value
-        # path (the fast one) takes this node too.
-        if x is a:
-            a = constant(a)
-        else:
-            b = constant(b)
-        if scope is not None:
-            return node(out, gate, (a, b), depth + 1, scope)
-        v = _new(Value)
-        v.data = out
-        v.grad = None
-        v._gate = gate
-        v._a = a
-        v._b = b
-        v._g = None
-        v._depth = depth + 1
-        return v
-
     def binary(a, b):
-        if not (isinstance(a, Value) and isinstance(b, Value)):
+        if isinstance(a, Value):
+            return operator(a, b)
+        return with_constant(a, b)
+
+    def operator(a, b):
+        if not isinstance(b, Value):
             return with_constant(a, b)
         depth = a._depth
         if b._depth > depth:
@@ -245,9 +209,59 @@ def _two_operands(gate):
         v._depth = depth + 1
         return v
 
-    binary.__name__ = binary.__qualname__ = gate.name
-    binary.__doc__ = f"The {gate.name} gate: {gate.__doc__}"
-    return binary
+    def with_constant(a, b):
+        # An operand that is not a Value is a constant (or both are plain data).
+        if isinstance(a, Value):
+            x = a.data
+            depth = a._depth
+        else:
+            x = a
+            depth = PLAIN
+        if isinstance(b, Value):
+            y = b.data
+            if b._depth > depth:
+                depth = b._depth
+        else:
+            y = b
+        try:
+            out = forward(x, y)
+        except _WRAPPED as e:
+            raise gate_error(e, gate.name, (a, b)) from None
+        if depth == PLAIN:
+            return out
+        if type(out) is not float:
+            out = gate._checked(out, (a, b))
+        scope = _recording()
+        if depth < 0 or scope is OFF:
+            return constant(out)
+        # Recorded as a constant Value, the constant lets backward take its
+        # fast two-Value path for this node too.
+        if x is a:
+            a = constant_operand(a)
+        else:
+            b = constant_operand(b)
+        return node(out, gate, (a, b), depth + 1, scope)
+
+    # The Python number this gate last recorded as a constant operand, and its
+    # constant Value: a number used again (a literal in a loop, `h = h + 1.0`)
+    # is recorded as the same Value, not as one more object per gate. Holding
+    # the number keeps `is` honest: its id cannot be reused while it is held.
+    last_constant = (None, None)
+
+    def constant_operand(x):
+        nonlocal last_constant
+        number, value = last_constant
+        if x is number:
+            return value
+        value = constant(x)
+        if type(x) is float or type(x) is int:
+            last_constant = (x, value)
+        return value
+
+    for f in binary, operator:
+        f.__name__ = f.__qualname__ = gate.name
+        f.__doc__ = f"The {gate.name} gate: {gate.__doc__}"
+    return binary, operator
 
 
 def describe(x):

@@ -154,7 +154,7 @@ class Value:
     # `a + b`, `a - b`, `a * b`, `a / b`, `a ** b`, `a @ b`, `-a`, `abs(a)` and
     # the one-operand methods (relu, exp, ...) are the gates' own functions,
     # attached below the class (the gate table is built after Value):
-    # `Value.__mul__ is gates.mul.binary`, so the hottest path of scalar
+    # `Value.__mul__ is gates.mul.operator`, so the hottest path of scalar
     # circuits runs the gate with no call in between.
     def __radd__(self, other): return gates.add.binary(other, self)
     def __rsub__(self, other): return gates.sub.binary(other, self)
@@ -338,7 +338,7 @@ from . import backprop, gates  # noqa: E402
 for _method, _gate in {
         "__add__": gates.add, "__sub__": gates.sub, "__mul__": gates.mul,
         "__truediv__": gates.div, "__pow__": gates.power, "__matmul__": gates.matmul}.items():
-    setattr(Value, _method, _gate.binary)
+    setattr(Value, _method, _gate.operator)
 for _method, _gate in {
         "__neg__": gates.neg, "__abs__": gates.absolute, "abs": gates.absolute, "relu": gates.relu,
         "sigmoid": gates.sigmoid, "tanh": gates.tanh, "exp": gates.exp, "log": gates.log,
