@@ -1,7 +1,7 @@
 """Engine benchmarks: circuitgrad against its peers, measured in one run.
 
     python benchmarks/engine.py                # every case, every library installed
-    python benchmarks/engine.py --case scalar_mlp --reps 9
+    python benchmarks/engine.py --case scalar_mlp --reps 9 --rounds 5
 
 Cases (each library runs in a fresh subprocess, the median of --reps is kept):
   scalar_mlp   micrograd's demo: MLP(2, [16, 16, 1]) on 100 two-moons points as
@@ -13,14 +13,14 @@ Cases (each library runs in a fresh subprocess, the median of --reps is kept):
   deep_chain   a chain of 1,000,000 scalar additions, forward + backward; seconds
                and peak resident memory.
 Peers (micrograd, torch) are used when importable, otherwise skipped. Ratios are
-against figures measured in the same run, never against stored numbers.
+against figures measured in the same run, never against stored numbers: one
+ratio per round of alternating runs, reported as the median and the range.
 """
 import argparse
 import gc
 import json
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -31,6 +31,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "2")
 os.environ.setdefault("MKL_NUM_THREADS", "2")
 
 import numpy as np  # noqa: E402
+from memory import peak_mb  # noqa: E402  (benchmarks/memory.py)
 
 
 # ---------------------------------------------------------------- the cases
@@ -157,8 +158,8 @@ def measure(case, lib, reps, collector):
         times.append(time.perf_counter() - t0)
         gc.enable()
     value = statistics.median(times) * scale
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"case": case, "lib": lib, "gc": collector, unit: value, "peak_mb": peak_mb}))
+    peak = peak_mb()
+    print(json.dumps({"case": case, "lib": lib, "gc": collector, unit: value, "peak_mb": peak}))
 
 
 def available(lib):
@@ -171,42 +172,61 @@ def available(lib):
         return False
 
 
-def run_all(cases, reps):
+def run_all(cases, reps, rounds):
+    """Every case and library in a fresh subprocess, `rounds` times over,
+    alternating the libraries (A B A B ...): on a shared machine the same
+    command varies between runs, and alternating spreads that over all of them."""
     here = os.path.abspath(__file__)
     results = []
-    for case in cases:
-        _, libs, default_reps, unit, _ = CASES[case]
-        for lib in filter(available, libs):
-            for collector in (["on", "off"] if case == "scalar_mlp" else ["on"]):
-                cmd = [sys.executable, here, "--case", case, "--lib", lib, "--gc", collector,
-                       "--reps", str(reps or default_reps), "--child"]
-                done = subprocess.run(cmd, capture_output=True, text=True)
-                if done.returncode != 0:
-                    results.append({"case": case, "lib": lib, "gc": collector,
-                                    "error": done.stderr.strip().splitlines()[-1]})
-                else:
-                    results.append(json.loads(done.stdout.strip().splitlines()[-1]))
-                row = results[-1]
-                shown = row.get("error") or f"{row[unit]:.3f} {unit}, peak {row['peak_mb']:.0f} MB"
-                print(f"{case:12} {lib:12} gc {collector:3}  {shown}", flush=True)
+    for round_ in range(rounds):
+        for case in cases:
+            _, libs, default_reps, unit, _ = CASES[case]
+            for lib in filter(available, libs):
+                for collector in (["on", "off"] if case == "scalar_mlp" else ["on"]):
+                    cmd = [sys.executable, here, "--case", case, "--lib", lib, "--gc", collector,
+                           "--reps", str(reps or default_reps), "--child"]
+                    done = subprocess.run(cmd, capture_output=True, text=True)
+                    if done.returncode != 0:
+                        row = {"case": case, "lib": lib, "gc": collector,
+                               "error": done.stderr.strip().splitlines()[-1]}
+                    else:
+                        row = json.loads(done.stdout.strip().splitlines()[-1])
+                    row["round"] = round_
+                    results.append(row)
+                    shown = row.get("error") or f"{row[unit]:.3f} {unit}, peak {row['peak_mb']:.0f} MB"
+                    print(f"{case:12} {lib:12} gc {collector:3}  {shown}", flush=True)
     return results
 
 
 def ratios(results):
-    def get(case, lib, collector="on"):
+    """The peers' figures over circuitgrad's (or circuitgrad's over the
+    peers'), one ratio per round, summarised as the median and the range."""
+    def get(case, lib, round_, collector="on"):
         for r in results:
-            if (r["case"], r["lib"], r["gc"]) == (case, lib, collector) and "error" not in r:
+            if (r["case"], r["lib"], r["gc"], r["round"]) == (case, lib, collector, round_) \
+                    and "error" not in r:
                 return r[CASES[case][3]]
-    cg = get("scalar_mlp", "circuitgrad")
+
+    def summary(name, pairs):
+        per_round = [a / b for a, b in pairs if a and b]
+        if not per_round:
+            return []
+        spread = f" (rounds: {min(per_round):.2f}-{max(per_round):.2f})" if len(per_round) > 1 else ""
+        return [f"{name}: {statistics.median(per_round):.2f}x{spread}"]
+
+    rounds = sorted({r["round"] for r in results})
     lines = []
-    if cg and get("scalar_mlp", "micrograd"):
-        lines.append(f"scalar_mlp: {get('scalar_mlp', 'micrograd') / cg:.1f}x faster than micrograd "
-                     f"as shipped, {get('scalar_mlp', 'micrograd', 'off') / cg:.2f}x faster than "
-                     f"micrograd with the cycle collector off")
-    cg = get("op_overhead", "circuitgrad")
+    lines += summary("scalar_mlp, faster than micrograd as shipped",
+                     [(get("scalar_mlp", "micrograd", k), get("scalar_mlp", "circuitgrad", k)) for k in rounds])
+    lines += summary("scalar_mlp, faster than micrograd with the cycle collector off",
+                     [(get("scalar_mlp", "micrograd", k, "off"), get("scalar_mlp", "circuitgrad", k))
+                      for k in rounds])
+    lines += summary("scalar_mlp, both with the cycle collector off",
+                     [(get("scalar_mlp", "micrograd", k, "off"), get("scalar_mlp", "circuitgrad", k, "off"))
+                      for k in rounds])
     for peer in ("numpy", "torch"):
-        if cg and get("op_overhead", peer):
-            lines.append(f"op_overhead: {cg / get('op_overhead', peer):.2f}x the per-gate time of {peer}")
+        lines += summary(f"op_overhead, the per-gate time of {peer}",
+                         [(get("op_overhead", "circuitgrad", k), get("op_overhead", peer, k)) for k in rounds])
     return lines
 
 
@@ -216,12 +236,13 @@ def main():
     p.add_argument("--lib")
     p.add_argument("--gc", choices=["on", "off"], default="on")
     p.add_argument("--reps", type=int, default=0)
+    p.add_argument("--rounds", type=int, default=3, help="alternating rounds (the median ratio is kept)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
         measure(args.case[0], args.lib, args.reps, args.gc)
         return
-    results = run_all(args.case or list(CASES), args.reps)
+    results = run_all(args.case or list(CASES), args.reps, args.rounds)
     for line in ratios(results):
         print(line)
 

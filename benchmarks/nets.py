@@ -23,7 +23,6 @@ import argparse
 import importlib.util
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -33,6 +32,7 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "2")
 
 import numpy as np  # noqa: E402
+from memory import peak_mb  # noqa: E402  (benchmarks/memory.py)
 
 MLP = dict(n=100, d=784, h=300, c=10, lr=0.1)
 CONV = dict(n=100, c=10, lr=0.01, p_drop=0.4)
@@ -238,10 +238,6 @@ CASES = {"mlp": (mlp_data, {"circuitgrad": mlp_circuitgrad, "numpy": mlp_numpy, 
 
 
 # ---------------------------------------------------------------- measuring
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
 def measure(case, lib, reps):
     """In this process: build the step, warm up, time reps steps; print one JSON line."""
     make_data, libs, _, warmup = CASES[case]
