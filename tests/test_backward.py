@@ -51,6 +51,18 @@ def test_released_graph_raises():
         y.backward()
 
 
+def test_a_released_intermediate_raises_in_a_new_graph():
+    x = Value(2.0)
+    y = x * 3.0
+    (y * y).backward()
+    with pytest.raises(RuntimeError, match="'mul' gate was released"):
+        (y + 1.0).backward()
+    z = x * 3.0                           # the leaf itself is never released
+    (z * z).backward(retain_graph=True)
+    (z + 1.0).backward()
+    assert x.grad == 36.0 + 36.0 + 3.0
+
+
 def test_seed_rules():
     x = Value(np.ones((2, 2)))
     y = x * 3

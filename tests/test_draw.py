@@ -38,6 +38,17 @@ def test_simple_circuit_shows_every_value_and_gradient():
     assert isinstance(draw(f), graphviz.Digraph)
 
 
+def test_constants_are_drawn_as_numbers_not_inputs():
+    x = Value(3.0, label="x")
+    f = 2.0 * x + Value(0.5, requires_grad=False)
+    f.backward()
+    source = draw(f).source
+    assert re.search(r"shape=plaintext [^\]]*label=<2>", source)
+    assert re.search(r"shape=plaintext [^\]]*label=<0.5>", source)
+    assert source.count("shape=") == 6        # x, two gates, the two constants, the output
+    assert "constant 2" in draw_text(f) and "constant 0.5" in draw_text(f)
+
+
 def test_options_hide_values_or_gradients_and_set_direction():
     f = simple_circuit()
     f.backward()

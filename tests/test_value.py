@@ -148,6 +148,53 @@ def test_weak_references_and_collection():
 
 
 
+def test_requires_grad_is_a_leaf_flag():
+    x = Value(2.0)
+    x.requires_grad = False
+    assert not (x * 3).requires_grad and (x * 3).is_leaf     # a constant: no graph
+    x.requires_grad = True
+    y = x * 3
+    assert y.requires_grad and not y.is_leaf
+    with pytest.raises(RuntimeError, match="leaf.*'mul' gate"):
+        y.requires_grad = False
+
+
+def test_labels_and_scopes_live_and_die_with_their_value():
+    from autograd import scope
+    from autograd.value import _labels, _scopes
+    x = Value(1.0, label="x")
+    assert x.label == "x" and x.detach().label == "x"
+    x.label = None
+    assert x.label is None and Value(1.0).label is None
+    with scope("layer"):
+        y = x * 2
+    assert y.scope.name == "layer" and (x * 2).scope is None
+    labelled, scoped = len(_labels), len(_scopes)
+    w = Value(1.0, label="w")
+    with scope("layer"):
+        z = w * 2
+    assert (len(_labels), len(_scopes)) == (labelled + 1, scoped + 1)
+    del w, z
+    assert (len(_labels), len(_scopes)) == (labelled, scoped)     # nothing kept for them
+
+
+def test_a_literal_constant_costs_no_object_per_gate():
+    def values():
+        return sum(isinstance(o, Value) for o in gc.get_objects())
+    x = Value(1.0)
+    before = values()
+    h = x
+    for _ in range(1000):
+        h = h + 1.0
+    assert values() - before <= 1001          # the 1000 add nodes and one constant 1.0
+    h.backward()
+    assert h.data == 1001.0 and x.grad == 1.0
+    y = Value(1.5)
+    total = y * 2.0 + y * 3.0 + y * 2.0      # different constants are not confused
+    total.backward()
+    assert y.grad == 7.0 and total.data == 10.5
+
+
 def test_every_public_method_and_property_has_a_docstring():
     import inspect
     undocumented = [name for name, member in vars(Value).items()
