@@ -106,7 +106,7 @@ def _run(root, seed, retain_graph, create_graph, captured=None):
                     a = node._a
                     b = node._b
                     try:
-                        if create_graph or a is NO:               # constants, parameters, 3+ operands
+                        if create_graph or a is NO:               # parameters, 3+ operands, a cache
                             _send_general(node, gate, g, create_graph, retain_graph, waiting)
                         elif b is NO:                             # one Value operand
                             local = gate.vjps[0]
