@@ -156,9 +156,10 @@ def _walk(root, max_nodes):
     order, seen, i = [root], {id(root)}, 0
     while i < len(order):
         for operand in order[i]._inputs:
-            if isinstance(operand, Value) and not _is_constant(operand) and id(operand) not in seen:
+            if isinstance(operand, Value) and id(operand) not in seen:
                 seen.add(id(operand))
-                order.append(operand)
+                if not _is_constant(operand):      # a constant is drawn as a number on its wire
+                    order.append(operand)
         i += 1
     if max_nodes is None or len(order) <= max_nodes:
         return order, 0
@@ -168,7 +169,7 @@ def _walk(root, max_nodes):
 def _is_constant(x):
     """A constant operand is drawn as its number: raw data, or a Value that
     needs no gradient and has no name (as the gates record `2 * x`'s 2)."""
-    return not isinstance(x, Value) or (x.is_leaf and not x.requires_grad and x.label is None)
+    return not isinstance(x, Value) or (x._gate is None and x._depth < 0 and x.label is None)
 
 
 def _is_differentiable_position(gate, i):

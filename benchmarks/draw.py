@@ -13,7 +13,7 @@ from autograd import Value, draw, draw_text
 
 
 def circuit(n_gates):
-    h = x = Value(0.5, label="x")
+    h = Value(0.5, label="x")
     w = Value(np.ones(3), label="w")
     for i in range(n_gates // 2):
         h = (h * 0.999 + 0.001) if i % 10 else (h * w).mean()

@@ -6,7 +6,7 @@ import graphviz
 import numpy as np
 import pytest
 
-from autograd import Value, draw, draw_text, maximum, scope
+from autograd import Value, draw, draw_text, scope
 from circuitgrad.cli import main
 
 has_dot = shutil.which("dot") is not None
