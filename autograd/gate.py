@@ -113,6 +113,14 @@ class Gate:
             out, cache = out
         if depth == PLAIN:
             return out
+        return self._output(out, args, depth, cache)
+
+    __call__ = apply
+
+    def _output(self, out, args, depth, cache=None):
+        """What a run of this gate on Values returns: a node of the graph, or a
+        constant when no operand needs a gradient or under no_grad. `depth` is
+        the deepest operand's."""
         if type(out) is not float:
             out = self._checked(out, args)
         scope = _recording()
@@ -121,8 +129,6 @@ class Gate:
         if len(args) > self._arity:
             args = self._constants_as_data(args)
         return node(out, self, args, depth + 1, scope, cache)
-
-    __call__ = apply
 
     def _checked(self, out, args):
         if type(out) is np.ndarray and out.dtype.kind == "f" and out.ndim:
@@ -153,12 +159,7 @@ def _one_operand(gate):
             out = forward(x.data)
         except _WRAPPED as e:
             raise gate_error(e, gate.name, (x,)) from None
-        if type(out) is not float:
-            out = gate._checked(out, (x,))
-        scope = _recording()
-        if x._depth < 0 or scope is OFF:
-            return constant(out)
-        return node(out, gate, (x,), x._depth + 1, scope)
+        return gate._output(out, (x,), x._depth)
 
     unary.__name__ = unary.__qualname__ = gate.name
     unary.__doc__ = f"The {gate.name} gate: {gate.__doc__}"
@@ -230,7 +231,7 @@ def _two_operands(gate):
         if depth == PLAIN:
             return out
         if type(out) is not float:
-            out = gate._checked(out, (a, b))
+            out = gate._checked(out, (a, b))       # errors name the constant as it was given
         scope = _recording()
         if depth < 0 or scope is OFF:
             return constant(out)

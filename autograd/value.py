@@ -223,8 +223,9 @@ def node(data, gate, operands, depth, scope, cache=None, _new=object.__new__):
 
     Three layouts, so that backward's common cases read plain slots: one
     Value operand in `_a` (`_b` is NO); two Value operands in `_a` and `_b`;
-    anything else (constants, parameters, three or more operands, a gate
-    that saved a cache) all operands as a tuple in `_b`, `_a` NO. Value's
+    anything else (parameters, plain-data constants of other gates, three or
+    more operands, a gate that saved a cache) all operands as a tuple in `_b`,
+    `_a` NO. Value's
     operators make the two-Value layout themselves (gate.py, `_two_operands`).
     """
     if gate.cached:
