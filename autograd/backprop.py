@@ -18,7 +18,7 @@ import itertools
 import numpy as np
 
 from . import gates
-from .gate import _WRAPPED, PASS, gate_error
+from .gate import _WRAPPED, PASS, TIMES_A, TIMES_B, gate_error
 from .mode import set_grad_enabled
 from .value import NO, RELEASED, Value, raw
 
@@ -120,7 +120,12 @@ def _run(root, seed, retain_graph, create_graph, captured=None):
                             y = b.data
                             if a._depth >= 0:
                                 local = gate.vjps[0]
-                                ga = g if local is PASS else local(g, out, x, y)
+                                if local is PASS:
+                                    ga = g
+                                elif local is TIMES_B:
+                                    ga = g * y
+                                else:
+                                    ga = local(g, out, x, y)
                                 if type(ga) is not float:
                                     ga = fit_gradient(ga, a, g)
                                 gathered = a._g
@@ -137,7 +142,12 @@ def _run(root, seed, retain_graph, create_graph, captured=None):
                                     a._g = gathered + ga
                             if b._depth >= 0:
                                 local = gate.vjps[1]
-                                gb = g if local is PASS else local(g, out, x, y)
+                                if local is PASS:
+                                    gb = g
+                                elif local is TIMES_A:
+                                    gb = g * x
+                                else:
+                                    gb = local(g, out, x, y)
                                 if type(gb) is not float:
                                     gb = fit_gradient(gb, b, g)
                                 gathered = b._g

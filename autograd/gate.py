@@ -26,8 +26,9 @@ that backward multiplies into the gradient arriving at the gate's output:
   the cache in place of `out`: for a fused gate that saves work for backward
   (an im2col matrix, the positions of maxima). Backward releases it.
 * A gate is the only place that knows its formulas; `PASS` as a local gradient
-  says "the gradient passes through unchanged" (local gradient 1), which the
-  engine applies without a call.
+  says "the gradient passes through unchanged" (local gradient 1), and
+  `TIMES_A` / `TIMES_B` say "g times the first / second operand" (the mul
+  gate's): the engine applies these without a call.
 """
 import numpy as np
 
@@ -54,6 +55,26 @@ class _Pass:
 
 
 PASS = _Pass()
+
+
+class _Times:
+    """The local gradient "g times one of the operands" (the mul gate's: it swaps)."""
+
+    def __init__(self, name, index):
+        self.name = name
+        self.index = index
+
+    def __repr__(self):
+        return self.name
+
+    def __call__(self, g, out, *inputs):
+        return g * inputs[self.index]
+
+
+# mul's local gradients, which the engine applies without a call: half the gates
+# of a scalar circuit are muls, and a call per operand is ~6% of their backward.
+TIMES_A = _Times("TIMES_A", 0)      # g * a
+TIMES_B = _Times("TIMES_B", 1)      # g * b
 
 
 class Gate:

@@ -3,7 +3,8 @@ its local gradients side by side, one line per derivative.
 
     name = Gate("name", forward, d/d(input 0), d/d(input 1), ...)
 
-PASS stands for the local gradient 1 (the gradient passes through unchanged).
+PASS stands for the local gradient 1 (the gradient passes through unchanged),
+TIMES_A / TIMES_B for g·a / g·b (the mul gate's, applied without a call).
 
 Each local gradient is a function of (g, out, *inputs) returning the gradient
 for its input: g, the gradient arriving at the output, times the local
@@ -19,7 +20,7 @@ import operator
 
 import numpy as np
 
-from .gate import PASS, Gate
+from .gate import PASS, TIMES_A, TIMES_B, Gate
 from .value import raw
 
 # ---------------------------------------------------------------- arithmetic
@@ -35,8 +36,8 @@ neg = Gate("neg", operator.neg,
            lambda g, out, x: -g,
            doc="-x;  d/dx = -1")
 mul = Gate("mul", operator.mul,
-           lambda g, out, a, b: g * b,                    # the mul gate swaps its inputs
-           lambda g, out, a, b: g * a,
+           TIMES_B,                                       # the mul gate swaps its inputs: g * b
+           TIMES_A,                                       # and g * a
            doc="a * b;  d/da = b, d/db = a")
 div = Gate("div", operator.truediv,
            lambda g, out, a, b: g / b,
