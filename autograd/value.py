@@ -5,6 +5,7 @@ gate produced it, that gate and the gate's inputs. Every operator below is one
 line that hands the work to a gate of the gate table (`autograd/gates.py`),
 where each forward computation sits beside its local gradient.
 """
+import copy
 import weakref
 
 import numpy as np
@@ -132,6 +133,20 @@ class Value:
     def detach(self):
         """A constant Value sharing this data, cut off from the graph."""
         return Value(self.data, requires_grad=False, label=self.label)
+
+    def __deepcopy__(self, memo):
+        """`copy.deepcopy` of a leaf (a parameter, a model's state): a new leaf
+        with copies of data and grad, the same type, requires_grad and label. A gate
+        output refuses, as in PyTorch: its copy would be a second graph whose
+        markers and gates are not the engine's."""
+        if self._gate is not None:
+            raise RuntimeError(f"deepcopy: only leaves (inputs, parameters) can be deep-copied; this "
+                               f"Value is the output of a '{self._gate.name}' gate (deep-copy "
+                               f"its .detach() for the data alone)")
+        copied = _leaf(object.__new__(type(self)), copy.deepcopy(self.data, memo), self._depth)
+        copied.grad = copy.deepcopy(self.grad, memo)
+        copied.label = self.label
+        return copied
 
     def backward(self, grad=None, retain_graph=False, create_graph=False):
         """Backpropagate from this Value through the graph that produced it.

@@ -203,16 +203,7 @@ class Optimizer:
 def value_list(params, owner):
     """`params` (an iterable of Values, consumed once) as a non-empty list of
     leaf Values; a clear error otherwise."""
-    if isinstance(params, Value):
-        raise TypeError(f"{owner}: params must be an iterable of Values; got a single Value, "
-                        f"pass [it]")
-    try:
-        params = list(params)
-    except TypeError:
-        raise TypeError(f"{owner}: params must be an iterable of Values, "
-                        f"got {type(params).__name__}") from None
-    if not params:
-        raise ValueError(f"{owner}: got an empty parameter list")
+    params = _listed(params, owner, Value, "Values")
     for i, p in enumerate(params):
         if not isinstance(p, Value):
             raise TypeError(f"{owner}: params[{i}] is a {type(p).__name__}, not a Value")
@@ -225,21 +216,29 @@ def value_list(params, owner):
 
 
 def _as_groups(params, owner):
-    if isinstance(params, (Value, dict)):
-        raise TypeError(f"{owner}: params must be an iterable of Values or of parameter-group "
-                        f"dicts; got a single {type(params).__name__}, pass [it]")
-    try:
-        params = list(params)
-    except TypeError:
-        raise TypeError(f"{owner}: params must be an iterable of Values or of parameter-group "
-                        f"dicts, got {type(params).__name__}") from None
-    if not params:
-        raise ValueError(f"{owner}: got an empty parameter list")
+    """An optimizer's `params`, Values or parameter-group dicts, as a list of groups."""
+    params = _listed(params, owner, (Value, dict), "Values or of parameter-group dicts")
     if all(isinstance(p, dict) for p in params):
         return params
     if any(isinstance(p, dict) for p in params):
         raise TypeError(f"{owner}: params mixes Values and parameter-group dicts")
     return [{"params": params}]
+
+
+def _listed(params, owner, single, items):
+    # `params` as a non-empty list. An instance of `single` is one item, which
+    # list() would take apart (an array Value) or turn into its keys (a dict).
+    if isinstance(params, single):
+        raise TypeError(f"{owner}: params must be an iterable of {items}; "
+                        f"got a single {type(params).__name__}, pass [it]")
+    try:
+        params = list(params)
+    except TypeError:
+        raise TypeError(f"{owner}: params must be an iterable of {items}, "
+                        f"got {type(params).__name__}") from None
+    if not params:
+        raise ValueError(f"{owner}: got an empty parameter list")
+    return params
 
 
 # ---------------------------------------------------------------- validators

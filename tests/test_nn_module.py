@@ -1,5 +1,7 @@
 """Module, Parameter, Sequential: the tree of parameters and buffers, modes,
 state dicts and files, printing, and the graph scopes a call opens."""
+import copy
+
 import numpy as np
 import pytest
 
@@ -114,6 +116,17 @@ def test_state_dict_round_trip_through_a_file_reproduces_outputs_bit_for_bit(tmp
     np.testing.assert_array_equal(fresh(x).data, net(x).data)
     for name, value in net.state_dict().items():
         assert value.dtype == fresh.state_dict()[name].dtype
+
+
+def test_a_deep_copied_model_computes_the_same_and_is_independent():
+    net, x = _trained_block()
+    net.eval()
+    twin = copy.deepcopy(net)
+    assert type(twin.scale) is nn.Parameter and len(list(twin.parameters())) == len(list(net.parameters()))
+    np.testing.assert_array_equal(twin(x).data, net(x).data)
+    for p in twin.parameters():
+        p.data = p.data * 0.5
+    assert not np.array_equal(twin(x).data, net(x).data)
 
 
 def test_state_dict_holds_copies_and_load_state_dict_writes_in_place():

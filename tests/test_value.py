@@ -1,4 +1,5 @@
 """Value: construction, dtypes, attributes, operators, scalar and array circuits."""
+import copy
 import gc
 import threading
 import weakref
@@ -134,6 +135,22 @@ def test_detach_zero_grad_item_and_conversions():
     assert f"{Value(0.12345):.2f}" == "0.12"
     assert len(x) == 2 and np.asarray(x).shape == (2,)
     assert "Value(data=" in repr(x)
+
+
+def test_deepcopy_copies_a_leaf_and_refuses_a_gate_output():
+    x = Value(np.array([1.0, 2.0]), label="x")
+    (x * x).sum().backward()
+    c = copy.deepcopy(x)
+    assert type(c) is Value and c.label == "x" and c.requires_grad and c.is_leaf
+    assert c.data is not x.data and c.grad is not x.grad
+    np.testing.assert_array_equal(c.grad, x.grad)
+    c.data += 1.0
+    assert x.data[0] == 1.0                               # a copy, not a view
+    (c * c).sum().backward()                              # and a working leaf of a new graph
+    np.testing.assert_array_equal(c.grad, [2.0 + 4.0, 4.0 + 6.0])
+    assert not copy.deepcopy(Value(1.0, requires_grad=False)).requires_grad
+    with pytest.raises(RuntimeError, match="deepcopy.*'relu' gate"):
+        copy.deepcopy(x.relu())
 
 
 def test_weak_references_and_collection():
