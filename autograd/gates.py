@@ -154,7 +154,7 @@ def _as_matrices(g, a, b):
 def _matmul_grad_a(g, out, a, b):
     if np.ndim(a) > 1 and np.ndim(b) > 1:
         return g @ _mT(b)                                 # batch axes are summed by fit_gradient
-    g2, a2, b2 = _as_matrices(g, a, b)
+    g2, _, b2 = _as_matrices(g, a, b)
     da = g2 @ _mT(b2)                                     # (..., m, k); batch axes summed by fit_gradient
     return reshape(da, np.shape(da)[:-2] + np.shape(da)[-1:]) if np.ndim(a) == 1 else da
 
@@ -162,7 +162,7 @@ def _matmul_grad_a(g, out, a, b):
 def _matmul_grad_b(g, out, a, b):
     if np.ndim(a) > 1 and np.ndim(b) > 1:
         return _mT(a) @ g
-    g2, a2, b2 = _as_matrices(g, a, b)
+    g2, a2, _ = _as_matrices(g, a, b)
     db = _mT(a2) @ g2                                     # (..., k, n)
     return reshape(db, np.shape(db)[:-1]) if np.ndim(b) == 1 else db
 
