@@ -120,12 +120,8 @@ def _run(root, seed, retain_graph, create_graph, captured=None):
                             y = b.data
                             if a._depth >= 0:
                                 local = gate.vjps[0]
-                                if local is PASS:
-                                    ga = g
-                                elif local is TIMES_B:
-                                    ga = g * y
-                                else:
-                                    ga = local(g, out, x, y)
+                                ga = (g if local is PASS else g * y if local is TIMES_B
+                                      else local(g, out, x, y))
                                 if type(ga) is not float:
                                     ga = fit_gradient(ga, a, g)
                                 gathered = a._g
@@ -142,12 +138,8 @@ def _run(root, seed, retain_graph, create_graph, captured=None):
                                     a._g = gathered + ga
                             if b._depth >= 0:
                                 local = gate.vjps[1]
-                                if local is PASS:
-                                    gb = g
-                                elif local is TIMES_A:
-                                    gb = g * x
-                                else:
-                                    gb = local(g, out, x, y)
+                                gb = (g if local is PASS else g * x if local is TIMES_A
+                                      else local(g, out, x, y))
                                 if type(gb) is not float:
                                     gb = fit_gradient(gb, b, g)
                                 gathered = b._g

@@ -240,8 +240,8 @@ def node(data, gate, operands, depth, scope, cache=None, _new=object.__new__):
     Value operand in `_a` (`_b` is NO); two Value operands in `_a` and `_b`;
     anything else (parameters, plain-data constants of other gates, three or
     more operands, a gate that saved a cache) all operands as a tuple in `_b`,
-    `_a` NO. Value's
-    operators make the two-Value layout themselves (gate.py, `_two_operands`).
+    `_a` NO. Value's operators make the two-Value layout themselves (gate.py,
+    `_two_operands`).
     """
     if gate.cached:
         v = _new(SavedValue)
