@@ -1,0 +1,7 @@
+"""The networks of the notes, built from nn's layers in a few lines each, and
+the models `circuitgrad train --model ...` builds.
+
+    classifiers.py   image and feature classifiers: mlp, convnet, lenet5, vgg,
+                     inception, resnet (sized for 28x28 grayscale by default)
+    language.py      character-level language models: rnn, lstm, gru, transformer
+"""
