@@ -150,18 +150,19 @@ def two_values(gate):
         if type(out) is not float:
             out = gate.checked(out, (a, b))
         depth = a._depth if a._depth > b._depth else b._depth
-        scope = current_recording()
-        if depth == values.CONSTANT or scope is OFF:
-            return values.constant(out)
+        scope = current_recording()                   # None: grad mode on, outside any scope
         if scope is not None:
+            if scope is OFF or depth == values.CONSTANT:
+                return values.constant(out)
             return values.node(gate, out, (a, b), depth + 1, scope)
+        if depth == values.CONSTANT:
+            return values.constant(out)
         v = new_object(values.Value)                   # values.node(), written out
         v._data = out
         v.grad = None
         v._gate = gate
         v._left = a
         v._right = b
-        v._inputs = None
         v._depth = depth + 1
         v._grad_so_far = None
         return v

@@ -37,8 +37,7 @@ class Value(ArrayLike):
 
     __slots__ = ("_data", "grad",
                  "_gate",             # the gate that made this Value; None for a leaf
-                 "_left", "_right",   # the inputs of a gate of two Values (a and b of a * b), or
-                 "_inputs",           # the inputs of any other gate, parameters too (see node())
+                 "_left", "_right",   # its inputs, a and b of a * b (see node() and `inputs`)
                  "_depth",            # LEAF, CONSTANT, or one more than the deepest input's
                  "_grad_so_far",      # during backward: the gradient gathered from the wires so far
                  "__weakref__")
@@ -141,7 +140,7 @@ class Value(ArrayLike):
     @property
     def inputs(self):
         """The inputs of the gate that made this Value, in order (() for a leaf)."""
-        return self._inputs if self._right is None else (self._left, self._right)
+        return self._left if self._right is None else (self._left, self._right)
 
     @property
     def label(self):
@@ -181,8 +180,8 @@ def become_leaf(v, data, depth):
     v._data = data
     v.grad = None
     v._gate = None
-    v._left = v._right = None
-    v._inputs = ()
+    v._left = ()
+    v._right = None
     v._depth = depth
     v._grad_so_far = None
     return v
@@ -199,19 +198,19 @@ def node(gate, data, inputs, depth, scope, cache=None):
 
     A gate of two Values and no parameters (a + b, a * b: most gates of any
     circuit) keeps them in the slots `_left` and `_right`; any other gate keeps
-    its inputs in `_inputs`, as a tuple. Why not always a tuple: that is one
-    more object per node for Python's cycle collector to visit again and again
-    while the graph grows (building micrograd's demo graph takes 1.7x as long)."""
+    the tuple of its inputs in `_left`, and `_right` is None. Why not always a
+    tuple: that is one more object per node for Python's cycle collector to
+    visit again and again while the graph grows (building micrograd's demo
+    graph takes 1.7x as long), and every slot makes every node bigger."""
     v = object.__new__(SavedValue if gate.cached else Value)
     v._data = data
     v.grad = None
     v._gate = gate
     if len(inputs) == 2 and isinstance(inputs[0], Value) and isinstance(inputs[1], Value):
         v._left, v._right = inputs
-        v._inputs = None
     else:
-        v._left = v._right = None
-        v._inputs = inputs
+        v._left = inputs
+        v._right = None
     v._depth = depth
     v._grad_so_far = None
     if cache is not None:
