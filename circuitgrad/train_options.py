@@ -15,7 +15,7 @@ def add_arguments(train, evaluate):
     """Define the options of the two subcommands on their argparse parsers."""
     train.add_argument("--data", default="fashion-mnist",
                        help="fashion-mnist | mnist:DIR | cifar10:DIR | spiral | moons")
-    train.add_argument("--model", default="mlp", choices=["mlp", "convnet"])
+    train.add_argument("--model", default="mlp", choices=["mlp", "convnet", "lenet5", "vgg", "inception", "resnet"])
     train.add_argument("--batchnorm", action="store_true", help="convnet: BatchNorm after each conv")
     train.add_argument("--optim", default="adam", choices=list(OPTIMIZERS))
     train.add_argument("--lr", type=float, help="learning rate (default: per optimizer)")

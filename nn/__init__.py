@@ -10,8 +10,8 @@ Names and semantics follow torch.nn: NCHW images, float32 parameters.
     loss = F.cross_entropy(model(images), labels)
     loss.backward()
 
-Layout: module.py (Module, Parameter, Sequential), layers/ (the Modules),
-functional.py (the same as functions, with PyTorch's signatures), gates/
+Layout: module.py (Module, Parameter, Sequential, ModuleList, ModuleDict),
+layers/ (the Modules), functional.py (the same as functions, with PyTorch's signatures), gates/
 (the fused gates underneath: forward and local gradient side by side),
 init.py (weight initialisation), data/ (datasets, loaders, preprocessing,
 augmentation), guided.py (guided_backprop: guided backpropagation for visualisations).
@@ -28,8 +28,8 @@ if not hasattr(_autograd, "__circuitgrad__"):
 from . import data, functional, gates, init  # noqa: E402
 from .layers import *  # noqa: E402,F401,F403
 from .layers import __all__ as _layers  # noqa: E402
-from .module import IncompatibleKeys, Module, Parameter, Sequential  # noqa: E402
+from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: E402
 from .guided import guided_backprop  # noqa: E402
 
-__all__ = ["Module", "Parameter", "Sequential", "IncompatibleKeys", "functional", "init", "gates",
-           "data", "guided_backprop"] + _layers
+__all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys", "functional",
+           "init", "gates", "data", "guided_backprop"] + _layers

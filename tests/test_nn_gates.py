@@ -138,6 +138,44 @@ def test_avg_pool2d(x, kernel, stride, padding, count):
     "average pooling, zero padding counted in the divisor or not"
 
 
+# ---------------------------------------------------------------- resampling (issue 16)
+@st.composite
+def adaptive_pool_args(draw):
+    x = draw(arrays((draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 6)),
+                     draw(st.integers(1, 6)))))
+    size = draw(st.one_of(st.integers(1, 7), st.tuples(st.one_of(st.none(), st.integers(1, 7)), st.integers(1, 7))))
+    return x, size
+
+
+@check_gate(F.adaptive_avg_pool2d, adaptive_pool_args())
+def test_adaptive_avg_pool2d(x, size):
+    "adaptive average pooling to drawn sizes, smaller and larger than the input (overlapping windows), None axes"
+
+
+@st.composite
+def interpolate_args(draw, mode):
+    x = draw(arrays((draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 5)),
+                     draw(st.integers(1, 5)))))
+    if draw(st.booleans()):
+        size, scale = draw(st.tuples(st.integers(1, 9), st.integers(1, 9))), None
+    else:
+        size, scale = None, draw(st.sampled_from([2, 3, 1.5, 0.5, (2, 1.7)]))
+        assume(all(int(n * s) >= 1 for n, s in zip(x.shape[2:], np.broadcast_to(scale, 2))))
+    corners = draw(st.sampled_from([None, False, True])) if mode == "bilinear" else None
+    return x, size, scale, corners
+
+
+@check_gate(lambda x, size, scale, corners: F.interpolate(x, size, scale, "nearest"), interpolate_args("nearest"))
+def test_upsample_nearest2d(x, size, scale, corners):
+    "nearest-neighbour resizing to drawn sizes and by drawn scale factors (up and down)"
+
+
+@check_gate(lambda x, size, scale, corners: F.interpolate(x, size, scale, "bilinear", corners),
+            interpolate_args("bilinear"))
+def test_upsample_bilinear2d(x, size, scale, corners):
+    "bilinear resizing, align_corners False and True, to drawn sizes and by drawn scale factors"
+
+
 # ---------------------------------------------------------------- batch norm
 @st.composite
 def batch_norm_args(draw, training):
