@@ -26,6 +26,8 @@ def add_arguments(train, evaluate):
     train.add_argument("--batch-size", type=int, default=100)
     train.add_argument("--val-fraction", type=float, default=0.1)
     train.add_argument("--augment", action="store_true", help="random horizontal flips of training images")
+    train.add_argument("--crop-padding", type=int, default=0,
+                       help="random crops of training images padded by this many pixels (0: none)")
     train.add_argument("--limit", type=int, help="use only this many training samples (a quick run)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default="runs/latest", help="directory for model.npz, plots, summary.json")

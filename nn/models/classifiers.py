@@ -74,14 +74,15 @@ def lenet5(input_shape=(1, 28, 28), classes=10):
 
 
 # ---------------------------------------------------------------- VGG
-def vgg(input_shape=(1, 28, 28), classes=10, stages=((32, 32), (64, 64), (128, 128)), hidden=256, dropout=0.5):
+def vgg(input_shape=(1, 28, 28), classes=10, stages=((32,), (64, 64), (128, 128)), hidden=256, dropout=0.5):
     """VGG: stages of 3x3 convolutions (each conv-BN-ReLU), each stage ending in a
     2x2 max pool, then Linear(hidden) ReLU Dropout Linear(classes).
 
     Two stacked 3x3 convolutions see a 5x5 window, three see 7x7, with fewer
-    parameters and more non-linearities than one large filter. For 28x28 the
-    three default stages leave 128 maps of 3x3 (as VGG-16's stages of 64 to
-    512 channels, scaled to a 28x28 image; BatchNorm as in vgg16_bn)."""
+    parameters and more non-linearities than one large filter. The default
+    stages are VGG-11's first ones (one conv, then pairs), with 32 to 128
+    channels instead of 64 to 512 for a 28x28 image, and BatchNorm as in
+    vgg11_bn: they leave 128 maps of 3x3."""
     channels, height, width = _image_shape(input_shape, "vgg")
     layers, c_in = [], channels
     for stage in stages:
@@ -165,19 +166,21 @@ class BasicBlock(nn.Module):
         return (h + self.shortcut(x)).relu()
 
 
-def resnet(input_shape=(1, 28, 28), classes=10, widths=(16, 32, 64), blocks=2):
-    """A ResNet for small images (the CIFAR ResNets of He et al.): a conv3x3-BN-ReLU
-    stem, then stages of `blocks` basic blocks with `widths` channels, each stage
-    after the first halving the size (stride 2 in its first block), global
-    average pooling and Linear(classes). blocks=2 has 6·2 + 2 = 14 layers with
-    weights (ResNet-14); blocks=3 is ResNet-20."""
+def resnet(input_shape=(1, 28, 28), classes=10, widths=(32, 64, 128), blocks=1, pool=True):
+    """A small ResNet: a conv3x3-BN-ReLU stem (and a 2x2 max pool, as the
+    ImageNet ResNets' stem: 28x28 -> 14x14), then stages of `blocks` basic blocks
+    with `widths` channels, each stage after the first halving the size (stride 2
+    in its first block), global average pooling and Linear(classes).
+    blocks=1 has 2·3 + 2 = 8 layers with weights (ResNet-8); pool=False,
+    widths=(16, 32, 64) and blocks=3 is the CIFAR ResNet-20 of He et al."""
     channels, _, _ = _image_shape(input_shape, "resnet")
     stages, c_in = {}, widths[0]
     for i, width in enumerate(widths):
         first = BasicBlock(c_in, width, stride=1 if i == 0 else 2)
         stages[f"layer{i + 1}"] = nn.Sequential(first, *[BasicBlock(width, width) for _ in range(blocks - 1)])
         c_in = width
-    return nn.Sequential({"stem": conv_bn_relu(channels, widths[0], 3), **stages,
+    stem = {"stem": conv_bn_relu(channels, widths[0], 3), **({"pool": nn.MaxPool2d(2)} if pool else {})}
+    return nn.Sequential({**stem, **stages,
                           "avgpool": nn.AdaptiveAvgPool2d(1), "flatten": nn.Flatten(),
                           "fc": nn.Linear(widths[-1], classes)})
 
