@@ -136,20 +136,46 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as PyTorch), NCHW:
     out[n,o,y,x] = b[o] + Σ_{c,i,j} w[o,c,i,j]·x_padded[n, c, y·s + i·d, x·s + j·d].
 
-    weight (O, C, kh, kw); padding an int, a pair, 'valid' or 'same'; output
-    size (W - F + 2P)/S + 1 per axis with F = d·(k - 1) + 1. One fused gate:
-    im2col and one matmul."""
+    weight (O, C/groups, kh, kw); padding an int, a pair, 'valid' or 'same';
+    output size (W - F + 2P)/S + 1 per axis with F = d·(k - 1) + 1. One fused
+    gate: im2col and one matmul. groups > 1 splits the channels into groups,
+    each output channel seeing only its group's inputs (groups = C: depthwise);
+    see _block_diagonal."""
     x_shape = _four_d(input, "conv2d")
     w_shape = _four_d(weight, "conv2d", "weight")
-    _no_groups(groups, "conv2d")
-    if x_shape[1] != w_shape[1]:
+    groups = checks.integer("conv2d", "groups", groups, minimum=1)
+    if x_shape[1] % groups or w_shape[0] % groups:
+        raise ValueError(f"conv2d: groups={groups} must divide the input's {x_shape[1]} channels and the "
+                         f"weight's {w_shape[0]} output channels (input {x_shape}, weight {w_shape})")
+    if x_shape[1] != w_shape[1] * groups:
+        grouped = f" ({groups} groups of {w_shape[1]})" if groups > 1 else ""
         raise ValueError(f"conv2d: input {x_shape} has {x_shape[1]} channels but weight {w_shape} "
-                         f"expects {w_shape[1]}")
+                         f"expects {w_shape[1] * groups}{grouped}")
     _check_vector(bias, w_shape[0], "bias", "conv2d", x_shape)
     stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
     pad = _conv_padding(padding, w_shape[2:], stride, dilation, "conv2d")
     _out_hw(x_shape, w_shape[2:], stride, pad, dilation, "conv2d")
+    if groups > 1:
+        weight = _block_diagonal(weight, groups)
     return gates.conv2d(input, weight, bias, stride, pad, dilation)
+
+
+def _block_diagonal(weight, groups):
+    """A grouped convolution as an ordinary one: its weight (O, C/G, kh, kw)
+    placed in an (O, C, kh, kw) weight that is zero wherever an output channel
+    and an input channel belong to different groups (block diagonal in O x C).
+    Built with slicing and concatenate gates, so the gradient reaches the
+    grouped weight; simple, not fast: the convolution does G times the
+    arithmetic a grouped one needs (the zeros are multiplied too)."""
+    o, c_group = _shape(weight)[:2]
+    per_group, rest = o // groups, _shape(weight)[2:]
+    dtype = raw(weight).dtype
+    blocks = []
+    for g in range(groups):                        # a loop over groups of channels, not over pixels
+        before = np.zeros((per_group, g * c_group) + rest, dtype)
+        after = np.zeros((per_group, (groups - 1 - g) * c_group) + rest, dtype)
+        blocks.append(engine.concatenate([before, weight[g * per_group:(g + 1) * per_group], after], axis=1))
+    return engine.concatenate(blocks, axis=0)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):

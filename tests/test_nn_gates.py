@@ -97,6 +97,21 @@ def test_conv2d(x, w, b, stride, padding, dilation):
     "conv2d over drawn kernels 1..3, strides 1..3, dilations 1..2, int/pair/'same'/'valid' padding, batch 1..2"
 
 
+@st.composite
+def grouped_conv2d_args(draw):
+    kernel, stride, dilation, padding, (h, w) = draw(conv_geometry())
+    groups, per_in, per_out = draw(st.integers(2, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    n, c, o = draw(st.integers(1, 2)), groups * per_in, groups * per_out
+    bias = draw(st.one_of(st.none(), arrays((o,))))
+    return draw(arrays((n, c, h, w))), draw(arrays((o, per_in) + kernel)), bias, stride, padding, dilation, groups
+
+
+@few
+@check_gate(F.conv2d, grouped_conv2d_args(), second_order=False)
+def test_conv2d_groups(x, w, b, stride, padding, dilation, groups):
+    "grouped convolution (2 or 3 groups, depthwise included), its weight placed block-diagonally"
+
+
 @few
 @check_gate(lambda x, w, b, stride, padding, extra, dilation:
             F.conv_transpose2d(x, w, b, stride, padding, output_padding=extra, dilation=dilation),

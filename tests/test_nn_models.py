@@ -124,3 +124,16 @@ def test_circuitgrad_trains_and_evaluates_a_zoo_model(tmp_path, capsys, name="le
         p.size for p in classifiers.MODELS[name]((1, 28, 28), 10).parameters())
     assert main(["evaluate", str(out / "model.npz"), "--data", f"mnist:{tmp_path}"]) == 0
     assert f"accuracy {summary['test_accuracy']:.4f}" in capsys.readouterr().out
+
+
+def test_a_depthwise_convolution_convolves_each_channel_with_its_own_filter():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 5, 5))
+    layer = nn.Conv2d(3, 6, 3, padding=1, groups=3).double()       # two filters per input channel
+    assert layer.weight.shape == (6, 1, 3, 3) and "groups=3" in repr(layer)
+    out = layer(x).data
+    for c in range(3):
+        alone = F.conv2d(x[:, c:c + 1], layer.weight.data[2 * c:2 * c + 2], layer.bias.data[2 * c:2 * c + 2], padding=1)
+        np.testing.assert_allclose(out[:, 2 * c:2 * c + 2], alone, atol=1e-12)
+    layer(x).sum().backward()
+    assert layer.weight.grad.shape == (6, 1, 3, 3)
