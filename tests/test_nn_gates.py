@@ -106,7 +106,7 @@ def grouped_conv2d_args(draw):
     return draw(arrays((n, c, h, w))), draw(arrays((o, per_in) + kernel)), bias, stride, padding, dilation, groups
 
 
-@few
+@settings(max_examples=30)
 @check_gate(F.conv2d, grouped_conv2d_args(), second_order=False)
 def test_conv2d_groups(x, w, b, stride, padding, dilation, groups):
     "grouped convolution (2 or 3 groups, depthwise included), its weight placed block-diagonally"

@@ -36,7 +36,7 @@ def test_lenet5_has_the_papers_61706_parameters_and_named_stages():
 
 def test_model_names_follow_torchvision():
     keys = classifiers.resnet().state_dict()
-    assert {"stem.0.weight", "layer1.0.conv1.weight", "layer2.0.shortcut.0.weight", "layer3.1.bn2.running_var",
+    assert {"stem.0.weight", "layer1.0.conv1.weight", "layer2.0.shortcut.0.weight", "layer3.0.bn2.running_var",
             "fc.weight"} <= set(keys)
     assert "layer1.0.shortcut.weight" not in keys               # an identity shortcut has no weights
     assert {"inception3a.branch5.1.0.weight", "inception4b.branch_pool.1.1.running_mean"} <= set(
