@@ -26,6 +26,7 @@ def test_freed_memory_is_reused_without_page_faults_and_the_default_can_be_resto
         returned = page_faults_of_a_repeated_allocation()
         assert nn.keep_freed_memory() is True                      # as `import nn` sets it
         kept = page_faults_of_a_repeated_allocation()
-        assert returned > 50 and kept < returned / 4, (returned, kept)
+        # (64 MiB returned costs from 16,384 faults down to 32 when the kernel maps 2 MiB pages)
+        assert returned >= 16 and kept < returned / 4, (returned, kept)
     finally:
         nn.keep_freed_memory()
