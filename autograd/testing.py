@@ -115,7 +115,8 @@ def assert_gate(fn, *args, eps=1e-6, atol=1e-5, rtol=1e-3, seed=0, second_order=
 
     In float64: backward's gradient of every float input against central
     differences under a random upstream gradient; the inputs are not changed
-    in place; the graph is released. With second_order: under
+    in place; a second backward with retain_graph=True adds the same gradient
+    again, and then the graph is released. With second_order: under
     create_graph=True the gradient is a graph whose own gradient matches
     central differences of the gradient. In float32: the output and the
     gradients stay float32."""
@@ -142,25 +143,34 @@ def _check_first_order(call, args, positions, eps, atol, rtol, seed):
     if not isinstance(out, Value):
         raise AssertionError(f"the function returned {type(out).__name__}, not a Value")
     r = np.random.default_rng(seed).standard_normal(out.shape)
-    out.backward(r)
+    out.backward(r, retain_graph=True)
     for i, before in zip(positions, originals):
         if not np.array_equal(before, _as(args[i], None), equal_nan=True):
             raise AssertionError(f"argument {i} was changed in place by the gate")
+    firsts = [None if x.grad is None else np.array(x.grad, dtype=np.float64) for x in xs]
     copies = [Value(np.array(x.data)) for x in xs]
-    for k, x in enumerate(xs):
-        analytic = np.zeros(x.shape) if x.grad is None else np.asarray(x.grad, dtype=np.float64)
+    for k, (x, analytic) in enumerate(zip(xs, firsts)):
+        if analytic is None:
+            analytic = np.zeros(x.shape)
         if np.shape(analytic) != x.shape:
             raise AssertionError(f"input {k}: gradient shape {np.shape(analytic)} != input shape {x.shape}")
         report = compare(analytic, numerical_gradient(lambda *vs: call(vs), copies, k, r, eps), atol, rtol)
         if report:
             raise GradcheckError(f"input {k} (shape {x.shape}): {report}")
+    # A second backward through the kept graph adds exactly the same gradient
+    # again (a gate that saved a cache must still have it); then the graph is gone.
     if out._gate is not None:
+        out.backward(r)
+        for k, (x, first) in enumerate(zip(xs, firsts)):
+            if first is not None and not np.array_equal(np.asarray(x.grad, dtype=np.float64), 2 * first):
+                raise AssertionError(f"input {k}: a second backward with retain_graph=True did not "
+                                     f"add the same gradient again")
         try:
             out.backward(r)
         except RuntimeError:
             pass
         else:
-            raise AssertionError("a second backward through the graph did not raise: it was not released")
+            raise AssertionError("a third backward through the graph did not raise: it was not released")
     return r
 
 

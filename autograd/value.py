@@ -60,6 +60,24 @@ class Value(ArrayLike):
     def data(self, data):
         self._data = as_data(data)
 
+    def copy_(self, data):
+        """Write new numbers into this Value, building no graph: into its array,
+        in place (whatever else holds the array sees them; data broadcasts to
+        its shape), or as its new number when it holds a Python float. How an
+        optimizer updates a parameter; returns self."""
+        data = raw(data)
+        if type(self._data) is float:
+            if np.size(data) != 1:
+                raise ValueError(f"copy_: a scalar Value takes one number, got shape {np.shape(data)}")
+            self._data = float(np.reshape(data, ()))
+        elif data is not self._data:
+            try:
+                np.copyto(self._data, data, casting="same_kind")
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"copy_: {np.shape(data)} {np.result_type(data)} data does not fit this "
+                              f"Value's {self._data.shape} {self._data.dtype} array ({e})") from None
+        return self
+
     # ---------------------------------------------------------- operators: each one gate
     __add__ = gates.add.operate          # a + b
     __sub__ = gates.sub.operate          # a - b

@@ -13,7 +13,8 @@ optimizer.py (the base: groups, state, step, saving), sgd.py (SGD, momentum,
 Nesterov), adaptive.py (Adagrad, RMSprop, Adam, AdamW: one shared rule),
 lbfgs.py (L-BFGS with a strong Wolfe line search), lr_scheduler.py
 (StepLR, ExponentialLR, InverseTimeLR, ReduceLROnPlateau), ema.py (EMA),
-solver.py (the training loop: Solver, random_search).
+solver.py (the training loop: Solver), plots.py (its curves), search.py
+(random search of hyperparameters).
 """
 import autograd as _autograd
 
@@ -29,7 +30,9 @@ from .ema import EMA
 from .lbfgs import LBFGS
 from .optimizer import Optimizer
 from .sgd import SGD
-from .solver import Solver, TrainingDiverged, format_table, random_search
+from .plots import plot_history
+from .search import format_table, random_search
+from .solver import Solver, TrainingDiverged
 
 __all__ = ["Optimizer", "SGD", "Adaptive", "Adagrad", "RMSprop", "Adam", "AdamW", "LBFGS", "EMA",
-           "lr_scheduler", "Solver", "TrainingDiverged", "random_search", "format_table"]
+           "lr_scheduler", "Solver", "TrainingDiverged", "plot_history", "random_search", "format_table"]

@@ -26,20 +26,21 @@ class EMA:
         except (TypeError, ValueError) as e:
             raise type(e)(f"EMA: {e}") from None
         self.decay = decay
-        self.shadow = [np.copy(p.data) if isinstance(p.data, np.ndarray) else p.data
-                       for p in self.params]
+        self.shadow = [np.array(p.data) for p in self.params]        # copies
         self.swapped = False
 
     def update(self):
         """x_avg = decay * x_avg + (1 - decay) * x for every parameter."""
         self._not_swapped("update")
         for i, p in enumerate(self.params):
-            self.shadow[i] = self.decay * self.shadow[i] + (1 - self.decay) * p.data
+            self.shadow[i] = (self.decay * self.shadow[i] + (1 - self.decay) * p.data).astype(p.dtype, copy=False)
 
     def swap(self):
         """Exchange the parameters' data and the averages (call again to swap back)."""
         for i, p in enumerate(self.params):
-            p.data, self.shadow[i] = self.shadow[i], p.data
+            current = np.array(p.data)
+            p.copy_(self.shadow[i])
+            self.shadow[i] = current
         self.swapped = not self.swapped
 
     @contextlib.contextmanager
@@ -73,7 +74,7 @@ class EMA:
             if a.shape != p.shape:
                 raise ValueError(f"EMA.load_state_dict: average/{i} has shape {a.shape}, "
                                  f"its parameter {p.shape}")
-            shadow.append(a.astype(p.dtype) if isinstance(p.data, np.ndarray) else float(a))
+            shadow.append(a.astype(p.dtype))
         self.decay = float(state_dict["decay"])
         self.shadow = shadow
 

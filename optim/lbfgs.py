@@ -236,10 +236,7 @@ class _Vector:
 
     def set(self, x):
         for p, lo, hi in zip(self.params, self.bounds, self.bounds[1:]):
-            if isinstance(p.data, np.ndarray):
-                p.data[...] = x[lo:hi].reshape(p.shape)     # in place: the array stays the parameter's
-            else:
-                p.data = float(x[lo])
+            p.copy_(x[lo:hi].reshape(p.shape))              # in place: the array stays the parameter's
 
     def grad(self):
         return np.concatenate([np.zeros(p.size) if p.grad is None else np.ravel(raw(p.grad))

@@ -18,6 +18,8 @@ class LRScheduler:
     `lr_at(lr0, t)`, a closed form of t. The schedule owns the lr: a value set
     by hand is replaced at the next step."""
 
+    steps_on_metric = False     # True: step(metric) takes this epoch's validation loss
+
     def __init__(self, optimizer):
         if not hasattr(optimizer, "param_groups"):
             raise TypeError(f"{type(self).__name__}: optimizer must be an optim.Optimizer, "
@@ -134,6 +136,8 @@ class ReduceLROnPlateau(LRScheduler):
 
     and the next `cooldown` epochs do not count as bad ones.
     """
+
+    steps_on_metric = True
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4,
                  threshold_mode="rel", cooldown=0, min_lr=0, eps=1e-8):

@@ -8,7 +8,7 @@ group)`: how one parameter array `x` moves given its gradient `dx`.
 
 Updates work on the raw numpy arrays (`p.data`, `p.grad`), in place: they
 build no graph, and a parameter keeps its array, so whatever else holds it
-(a module, a test) sees the new values.
+(a module, a test) sees the new values (`Value.copy_` writes them back).
 """
 import numbers
 
@@ -92,11 +92,9 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                # Python-float data is immutable: it is updated as a 0-d array
-                # and written back; an array is updated where it is.
-                x = p.data if isinstance(p.data, np.ndarray) else np.array(p.data, dtype=float)
-                # a copy, always an ndarray (also 0-d): a rule may change it in
-                # place, and p.grad stays as backward left it
+                # x: the parameter's own array, updated in place (a 0-d copy for a
+                # scalar); dx: a copy of the gradient, which a rule may change in place
+                x = np.asarray(p.data)
                 dx = np.array(raw(p.grad), dtype=x.dtype)
                 decay = group.get("weight_decay", 0)
                 if decay and self.decoupled_weight_decay:
@@ -104,8 +102,7 @@ class Optimizer:
                 elif decay:
                     dx += decay * x
                 self.update(x, dx, self.state.setdefault(p, {}), group)
-                if x is not p.data:
-                    p.data = float(x)
+                p.copy_(x)                  # nothing to do for an array updated in place
         return loss
 
     def update(self, x, dx, state, group):

@@ -5,8 +5,8 @@ loss of every step, train/val accuracy every epoch, the learning rate, and the
 ratio of update size to weight size per parameter (the notes' health check,
 about 1e-3); the best-validation parameters kept and optionally checkpointed;
 early stopping; a diverging loss stops training with a message. Also the
-notes' sanity check (overfit a tiny subset with regularisation off) and
-random search of hyperparameters in log space.
+notes' sanity check (overfit a tiny subset with regularisation off). Its
+curves are drawn by plots.py; random search of hyperparameters is search.py.
 
 The model is anything callable on a numpy batch with `parameters()` (and,
 if it has them, `named_parameters()`, `train()`, `eval()`, `state_dict()`,
@@ -36,7 +36,8 @@ class Solver:
     `Solver(model, loss_fn, optimizer, train_data, val_data=None,
     batch_size=100, epochs=10, scheduler=None, ...)`; `fit()` runs it.
     loss_fn(model(x), y) gives the loss. `scheduler` is stepped once per
-    epoch (ReduceLROnPlateau with the validation loss). Options: `transform(x,
+    epoch; one with `steps_on_metric` (ReduceLROnPlateau) with the
+    validation loss (the training loss without validation data). Options: `transform(x,
     rng)` augments each training batch; `train_samples` (1000) is how many
     training samples the per-epoch train accuracy uses; `checkpoint` a path
     where the best model so far is saved (.npz); `patience` stops after that
@@ -141,7 +142,7 @@ class Solver:
                 if self.checkpoint is not None:
                     self.save_checkpoint(self.checkpoint)
         if self.scheduler is not None:
-            if type(self.scheduler).__name__ == "ReduceLROnPlateau":
+            if getattr(self.scheduler, "steps_on_metric", False):     # ReduceLROnPlateau
                 metric = self.history["val_loss"][-1] if self.val_data is not None else self.history["loss"][-1]
                 self.scheduler.step(metric)
             else:
@@ -249,34 +250,10 @@ class Solver:
         generator().bit_generator.state = json.loads(str(solver["library_rng"]))
 
     def plot(self, directory=None):
-        """Loss per step, train/val accuracy per epoch and update/weight ratios
-        (with the notes' 1e-3 mark). Returns the matplotlib Figure; with
-        `directory`, also writes loss.png, accuracy.png and ratios.png there."""
-        import matplotlib.pyplot as plt
-        fig, (ax_loss, ax_acc, ax_ratio) = plt.subplots(1, 3, figsize=(15, 4))
-        ax_loss.plot(self.history["loss"], lw=0.8)
-        ax_loss.set(title="training loss", xlabel="step", ylabel="loss")
-        epochs = np.arange(1, len(self.history["train_acc"]) + 1)
-        ax_acc.plot(epochs, self.history["train_acc"], "o-", label="train")
-        if self.history["val_acc"]:
-            ax_acc.plot(epochs, self.history["val_acc"], "o-", label="validation")
-        ax_acc.set(title="accuracy", xlabel="epoch", ylabel="accuracy")
-        ax_acc.legend()
-        for name, points in self.history["ratio"].items():
-            steps, ratios = zip(*points)
-            ax_ratio.semilogy(steps, ratios, label=name, lw=0.8)
-        ax_ratio.axhline(1e-3, color="k", ls="--", lw=0.8, label="1e-3")
-        ax_ratio.set(title="update / weight ratio", xlabel="step", ylabel="‖Δw‖ / ‖w‖")
-        ax_ratio.legend(fontsize=7)
-        fig.tight_layout()
-        if directory is not None:
-            import pathlib
-            directory = pathlib.Path(directory)
-            directory.mkdir(parents=True, exist_ok=True)
-            for ax, name in ((ax_loss, "loss"), (ax_acc, "accuracy"), (ax_ratio, "ratios")):
-                extent = ax.get_tightbbox(fig.canvas.get_renderer()).transformed(fig.dpi_scale_trans.inverted())
-                fig.savefig(directory / f"{name}.png", bbox_inches=extent.expanded(1.05, 1.1))
-        return fig
+        """The training curves of `history` (optim.plots.plot_history); with
+        `directory`, also written there as loss.png, accuracy.png, ratios.png."""
+        from .plots import plot_history
+        return plot_history(self.history, directory)
 
     # ------------------------------------------------------------ helpers
     @property
@@ -296,57 +273,7 @@ class Solver:
 
     def _set_params(self, arrays):
         for (_, p), a in zip(self._named(), arrays):
-            if isinstance(p.data, np.ndarray):
-                p.data[...] = a
-            else:
-                p.data = float(a)
-
-
-def random_search(build, space, trials=10, epochs=1, seed=None):
-    """Random search of hyperparameters (the notes: random, not a grid; in log
-    space for scales such as the learning rate).
-
-    `space` maps a name to `(low, high)` (log-uniform between them), to
-    `("uniform", low, high)`, or to a list of choices. `build(config)` returns a
-    Solver for one configuration; each is trained for `epochs`. Returns the
-    trials ranked by validation accuracy: dicts with "config", "val_acc",
-    "train_acc" and "loss"; `format_table` prints them."""
-    rng = np.random.default_rng(seed)
-    results = []
-    for _ in range(trials):
-        config = {name: _sample(spec, rng, name) for name, spec in space.items()}
-        solver = build(config)
-        solver.epochs = epochs
-        try:
-            history = solver.fit()
-            results.append({"config": config, "val_acc": max(history["val_acc"] or [float("nan")]),
-                            "train_acc": history["train_acc"][-1], "loss": history["loss"][-1]})
-        except TrainingDiverged:
-            results.append({"config": config, "val_acc": float("nan"), "train_acc": float("nan"),
-                            "loss": float("inf")})
-    return sorted(results, key=lambda r: -r["val_acc"] if math.isfinite(r["val_acc"]) else math.inf)
-
-
-def format_table(results):
-    """The ranked results of random_search as a text table."""
-    names = list(results[0]["config"]) if results else []
-    lines = ["  ".join([f"{'val acc':>8}", f"{'train acc':>9}"] + [f"{n:>12}" for n in names])]
-    for r in results:
-        cells = [f"{r['val_acc']:8.4f}", f"{r['train_acc']:9.4f}"]
-        cells += [f"{v:12.4g}" if isinstance(v, float) else f"{v!s:>12}" for v in r["config"].values()]
-        lines.append("  ".join(cells))
-    return "\n".join(lines)
-
-
-def _sample(spec, rng, name):
-    if isinstance(spec, list):
-        return spec[rng.integers(len(spec))]
-    if isinstance(spec, tuple) and len(spec) == 3 and spec[0] == "uniform":
-        return float(rng.uniform(spec[1], spec[2]))
-    if isinstance(spec, tuple) and len(spec) == 2 and 0 < spec[0] < spec[1]:
-        return float(np.exp(rng.uniform(np.log(spec[0]), np.log(spec[1]))))
-    raise ValueError(f"random_search: {name}: expected (low, high) with 0 < low < high, "
-                     f"('uniform', low, high) or a list of choices, got {spec!r}")
+            p.copy_(a)
 
 
 def _length(data):

@@ -70,8 +70,11 @@ def test_seed_rules():
         y.backward()
     y.backward(np.array([[1.0, 2.0], [3.0, 4.0]]))
     np.testing.assert_array_equal(x.grad, [[3.0, 6.0], [9.0, 12.0]])
-    one = Value(np.ones((1, 1))) * 2       # a single element gets the implicit 1
+    leaf = Value(np.ones((1, 1)))
+    one = leaf * 2                         # a single element gets the implicit 1
     one.backward()
+    np.testing.assert_array_equal(one.grad, [[1.0]])
+    np.testing.assert_array_equal(leaf.grad, [[2.0]])
 
 
 def test_intermediate_grads_are_kept_for_drawing():
@@ -191,3 +194,17 @@ def test_a_user_defined_gate():
     np.testing.assert_allclose(x.grad, 1 / (1 + np.exp(-x.data)))
     assert y.op == "softplus"
     assert gradcheck(lambda x: softplus(x * x).sum(), [np.array([0.3, -1.2])], raise_exception=True)
+
+
+def test_a_second_derivative_through_an_intermediate_after_backward_create_graph():
+    x = Value(np.array([0.5, -1.0, 2.0]))
+    y = x * x                                   # an intermediate
+    z = (y * y).sum()                           # z = Σ x⁴
+    z.backward(create_graph=True)
+    assert isinstance(y.grad, Value) and isinstance(x.grad, Value)
+    np.testing.assert_allclose(y.grad.data, 2 * y.data)              # dz/dy = 2y
+    np.testing.assert_allclose(x.grad.data, 4 * x.data ** 3)         # dz/dx = 4x³
+    (through_y,) = autograd.grad(y.grad.sum(), [x], retain_graph=True)   # d(Σ 2y)/dx = 4x
+    np.testing.assert_allclose(through_y, 4 * x.data)
+    (second,) = autograd.grad(x.grad.sum(), [x])                     # d(Σ 4x³)/dx = 12x²
+    np.testing.assert_allclose(second, 12 * x.data ** 2)

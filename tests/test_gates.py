@@ -8,10 +8,11 @@ that the graph is released. `test_every_gate_is_tested` walks the gate table,
 so a gate added without a property test here fails the suite.
 """
 import numpy as np
+import pytest
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from autograd import gates
+from autograd import Value, gates, maximum, minimum
 from autograd.testing import (arrays, axes, broadcastable, check_gate, positive_arrays, reals,
                               shapes, untied_arrays)
 
@@ -256,6 +257,65 @@ def test_concatenate(): "join 1 to 4 arrays along an existing axis"
 
 @check_gate(lambda *args: gates.stack(args[:-1], axis=args[-1]), join_args(new_axis=True))
 def test_stack(): "join 1 to 4 arrays along a new axis"
+
+
+# ---------------------------------------------------------------- kinks and ties: the exact subgradient
+# Property tests draw their values away from kinks (central differences that
+# straddle one measure neither side's slope). At the kink itself each gate
+# gives the subgradient PyTorch gives: relu'(0) = 0, |x|'(0) = 0, leaky_relu
+# and elu take their negative side at 0, clip passes the gradient at its bounds,
+# and tied maxima share it (maximum/minimum of two: half each; max over an axis:
+# equal shares).
+KINKS = [   # (what, function of x, x, d/dx at x)
+    ("relu at 0", lambda x: x.relu(), 0.0, 0.0),
+    ("relu at -0.0", lambda x: x.relu(), -0.0, 0.0),
+    ("relu above 0", lambda x: x.relu(), 1e-300, 1.0),
+    ("abs at 0", lambda x: abs(x), 0.0, 0.0),
+    ("abs below 0", lambda x: abs(x), -1e-300, -1.0),
+    ("leaky_relu at 0", lambda x: x.leaky_relu(0.1), 0.0, 0.1),
+    ("elu at 0", lambda x: x.elu(2.0), 0.0, 2.0),
+    ("clip at its lower bound", lambda x: x.clip(-1.0, 1.0), -1.0, 1.0),
+    ("clip at its upper bound", lambda x: x.clip(-1.0, 1.0), 1.0, 1.0),
+    ("clip just outside", lambda x: x.clip(-1.0, 1.0), 1.0 + 1e-15, 0.0),
+    ("clip with only a lower bound, at it", lambda x: x.clip(0.5, None), 0.5, 1.0),
+    ("maximum of a tie", lambda x: maximum(x, 2.0), 2.0, 0.5),
+    ("minimum of a tie", lambda x: minimum(x, 2.0), 2.0, 0.5),
+    ("maximum, the loser", lambda x: maximum(x, 2.0), 1.0, 0.0),
+]
+
+
+@pytest.mark.parametrize("what, fn, x, expected", KINKS, ids=[k[0] for k in KINKS])
+@pytest.mark.parametrize("kind", ["scalar", "array"])
+def test_gradient_at_a_kink_is_the_documented_subgradient(what, fn, x, expected, kind):
+    v = Value(x) if kind == "scalar" else Value(np.array([x, x]))
+    fn(v).sum().backward()
+    np.testing.assert_array_equal(v.grad, expected if kind == "scalar" else [expected, expected])
+
+
+def test_tied_maxima_over_an_axis_share_the_gradient_equally():
+    x = Value(np.array([[3.0, 1.0, 3.0, 3.0], [0.0, -1.0, 5.0, 2.0]]))
+    x.max(axis=1).sum().backward()
+    np.testing.assert_array_equal(x.grad, [[1 / 3, 0, 1 / 3, 1 / 3], [0, 0, 1, 0]])
+    y = Value(np.array([-2.0, -2.0]))
+    y.min().backward()
+    np.testing.assert_array_equal(y.grad, [0.5, 0.5])
+    both = Value(np.array([1.0, 4.0]))
+    maximum(both, np.array([1.0, 0.0])).sum().backward()      # a tie, then a clear win
+    np.testing.assert_array_equal(both.grad, [0.5, 1.0])
+
+
+def test_single_element_and_empty_inputs():
+    one = Value(np.array([[-3.0]]))
+    one.relu().sum().backward()
+    np.testing.assert_array_equal(one.grad, [[0.0]])
+    empty = Value(np.zeros((0, 3)))
+    out = (empty * 2).sum()
+    assert out.data == 0.0
+    out.backward()
+    assert empty.grad.shape == (0, 3)
+    single = Value(np.array([7.0]))
+    single.max().backward()
+    np.testing.assert_array_equal(single.grad, [1.0])
 
 
 # ---------------------------------------------------------------- the walk

@@ -288,13 +288,17 @@ def test_guided_relu(args):
     numeric = numerical_gradient(gates.guided_relu, [Value(np.array(x))], 0, positive, 1e-6)
     assert not compare(v.grad, numeric, 1e-5, 1e-3), compare(v.grad, numeric, 1e-5, 1e-3)
 
-    # create_graph: the same gradient; as ReLU's, its own derivative in x is 0 (the mask is a constant)
-    v = Value(x)
-    (first,) = autograd.grad(gates.guided_relu(v), [v], grad_output=g, create_graph=True)
-    np.testing.assert_array_equal(autograd.raw(first), np.where((x > 0) & (g > 0), g, 0.0))
-    if isinstance(first, Value) and first.requires_grad:
-        (second,) = autograd.grad(first.sum(), [v], allow_unused=True)
-        assert second is None or not np.any(autograd.raw(second))
+    # create_graph: the same gradient, as a graph of the upstream gradient: g times a
+    # constant mask, so d(first)/dg is the mask (and, as for ReLU, nothing flows to x)
+    v, upstream = Value(x), Value(g)
+    out = gates.guided_relu(v)
+    (first,) = autograd.grad(out, [v], grad_output=g, create_graph=True)
+    np.testing.assert_array_equal(first.data, np.where((x > 0) & (g > 0), g, 0.0))
+    (first,) = autograd.grad((out * upstream).sum(), [v], create_graph=True)
+    assert isinstance(first, Value) and first.requires_grad
+    d_upstream, d_x = autograd.grad(first.sum(), [upstream, v], allow_unused=True)
+    np.testing.assert_array_equal(d_upstream, ((x > 0) & (g > 0)).astype(float))
+    assert d_x is None or not np.any(d_x)
 
     v32 = Value(x.astype(np.float32))
     out32 = gates.guided_relu(v32)

@@ -96,11 +96,33 @@ def test_checkpoint_resume_equals_an_uninterrupted_run(tmp_path):
         np.testing.assert_array_equal(a.data, b.data)
 
 
-def test_best_validation_checkpoint_is_written(tmp_path):
-    solver = spiral_solver(epochs=3, checkpoint=tmp_path / "best.npz")
-    solver.fit()
+def test_fit_leaves_the_best_validation_parameters_in_the_model_and_in_best_npz(tmp_path):
+    snapshots = []          # the parameters at the end of each epoch (the log is written then)
+    solver = spiral_solver(epochs=8, lr=0.2, seed=2, checkpoint=tmp_path / "best.npz",
+                           log=lambda message: snapshots.append(
+                               [np.array(p.data) for p in solver.model.parameters()]))
+    history = solver.fit()
+    best = int(np.argmax(history["val_acc"]))                 # the first epoch with the best accuracy
+    assert best != len(history["val_acc"]) - 1, "the last epoch must not be the best: the test needs it"
+    for p, kept in zip(solver.model.parameters(), snapshots[best]):
+        np.testing.assert_array_equal(p.data, kept)
     with np.load(tmp_path / "best.npz", allow_pickle=False) as saved:
-        assert "model/0.weight" in saved.files and int(saved["solver/epoch"]) >= 1
+        for (name, _), kept in zip(solver.model.named_parameters(), snapshots[best]):
+            np.testing.assert_array_equal(saved[f"model/{name}"], kept)
+    accuracy, _ = solver.evaluate(solver.val_data)
+    assert accuracy == solver.best_val_acc == max(history["val_acc"])
+
+
+def test_reduce_lr_on_plateau_is_stepped_with_the_validation_loss():
+    solver = spiral_solver(epochs=5, lr=0.05)
+    plateau = optim.lr_scheduler.ReduceLROnPlateau(solver.optimizer, patience=0, factor=0.5)
+    seen = []
+    step = plateau.step
+    plateau.step = lambda metric: (seen.append(metric), step(metric))
+    solver.scheduler = plateau
+    history = solver.fit()
+    assert seen == history["val_loss"] and len(seen) == 5
+    assert plateau.best == min(history["val_loss"])
 
 
 def test_plot_writes_the_three_figures(tmp_path):

@@ -34,26 +34,47 @@ def test_attributes():
 
 def test_constants_mix_in_and_numpy_defers():
     v = Value(np.array([1.0, 2.0]))
-    for out in (v + 1, 1 + v, v * np.float64(2), np.array([1.0, 1.0]) - v,
-                np.array([2.0, 2.0]) / v, np.ones((2, 2)) @ v, np.float32(2) * v):
+    a, m = np.array([1.0, 1.0]), np.ones((2, 2))
+    cases = [(v + 1, [2.0, 3.0]), (1 + v, [2.0, 3.0]), (v * np.float64(2), [2.0, 4.0]),
+             (a - v, [0.0, -1.0]), (np.array([2.0, 2.0]) / v, [2.0, 1.0]), (m @ v, [3.0, 3.0]),
+             (np.float32(2) * v, [2.0, 4.0]), (2 ** v, [2.0, 4.0]), (v ** a, [1.0, 2.0]),
+             (v @ m, [3.0, 3.0])]
+    for out, expected in cases:
         assert isinstance(out, Value), type(out)
+        np.testing.assert_array_equal(out.data, expected)
     (np.array([3.0, 4.0]) * v).sum().backward()
     np.testing.assert_array_equal(v.grad, [3.0, 4.0])
+    v.zero_grad()
+    (np.array([3.0, 4.0]) / v).sum().backward()                  # d(c/v)/dv = -c/v²
+    np.testing.assert_array_equal(v.grad, [-3.0, -1.0])
+    v.zero_grad()
+    (2 ** v).sum().backward()                                    # d(2^v)/dv = 2^v ln 2
+    np.testing.assert_allclose(v.grad, [2 * np.log(2), 4 * np.log(2)])
+    v.zero_grad()
+    (m @ v).sum().backward()
+    np.testing.assert_array_equal(v.grad, [2.0, 2.0])
 
 
 def test_every_operator_and_method():
-    x = Value(np.array([0.5, -1.5, 2.0]))
-    y = Value(np.array([1.5, 2.5, 0.5]))
-    exprs = [x + y, x - y, x * y, x / y, y ** x, x ** 2, 2 ** x, -x, x @ y, x[1], x[[0, 0, 2]],
-             x.relu(), x.leaky_relu(0.1), x.elu(), x.sigmoid(), x.tanh(), x.exp(), y.log(),
-             y.sqrt(), x.abs(), abs(x), x.sum(), x.mean(), x.max(), x.min(), x.logsumexp(),
-             x.reshape(3, 1), x.transpose(), x.clip(-1, 1), maximum(x, y), minimum(x, y),
-             concatenate([x, y]), stack([x, y], axis=1), where(x.data > 0, x, y)]
-    reference = [0.5 + 1.5, 0.5 - 1.5, 0.75, 0.5 / 1.5, 1.5 ** 0.5, 0.25, 2 ** 0.5, -0.5]
-    for e, r in zip(exprs, reference):
-        assert np.ravel(e.data)[0] == pytest.approx(r)
-    for e in exprs:
-        assert isinstance(e, Value) and e.op, e
+    xd, yd = np.array([0.5, -1.5, 2.0]), np.array([1.5, 2.5, 0.5])
+    x, y = Value(xd), Value(yd)
+    sigmoid = 1 / (1 + np.exp(-xd))
+    cases = [(x + y, xd + yd), (x - y, xd - yd), (x * y, xd * yd), (x / y, xd / yd),
+             (y ** x, yd ** xd), (x ** 2, xd ** 2), (2 ** x, 2 ** xd), (-x, -xd), (x @ y, xd @ yd),
+             (x[1], xd[1]), (x[[0, 0, 2]], xd[[0, 0, 2]]), (x.relu(), np.maximum(xd, 0)),
+             (x.leaky_relu(0.1), np.where(xd > 0, xd, 0.1 * xd)),
+             (x.elu(), np.where(xd > 0, xd, np.exp(xd) - 1)), (x.sigmoid(), sigmoid),
+             (x.tanh(), np.tanh(xd)), (x.exp(), np.exp(xd)), (y.log(), np.log(yd)), (y.sqrt(), np.sqrt(yd)),
+             (x.abs(), np.abs(xd)), (abs(x), np.abs(xd)), (x.sum(), xd.sum()), (x.mean(), xd.mean()),
+             (x.max(), xd.max()), (x.min(), xd.min()), (x.logsumexp(), np.log(np.exp(xd).sum())),
+             (x.reshape(3, 1), xd.reshape(3, 1)), (x.transpose(), xd), (x.clip(-1, 1), np.clip(xd, -1, 1)),
+             (maximum(x, y), np.maximum(xd, yd)), (minimum(x, y), np.minimum(xd, yd)),
+             (concatenate([x, y]), np.concatenate([xd, yd])), (stack([x, y], axis=1), np.stack([xd, yd], 1)),
+             (where(xd > 0, x, y), np.where(xd > 0, xd, yd))]
+    assert len(cases) == 34
+    for out, expected in cases:
+        assert isinstance(out, Value) and out.op, out
+        np.testing.assert_allclose(out.data, expected, rtol=1e-15, err_msg=out.op)
 
 
 def test_scalar_circuits_stay_python_floats():
