@@ -114,7 +114,7 @@ class Gate:
         times) costs no object per gate. Holding the number keeps `is` honest:
         its id cannot be reused while it is held."""
         number, value = self._last_constant
-        if x is number:
+        if value is not None and x is number:
             return value
         value = values.constant(x)
         if type(x) is float or type(x) is int:

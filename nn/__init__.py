@@ -18,13 +18,9 @@ augmentation), guided.py (guided_backprop: guided backpropagation for visualisat
 models/ (the notes' networks), memory.py (keep_freed_memory: the allocator keeps
 freed arrays' memory for the next step).
 """
-import autograd as _autograd
-
-if not hasattr(_autograd, "__circuitgrad__"):
-    raise ImportError(
-        f"'autograd' resolves to {getattr(_autograd, '__file__', _autograd)!r}, which is not "
-        f"circuitgrad's engine (HIPS autograd also installs as 'autograd'). Install circuitgrad in "
-        f"its own virtual environment.")
+# Fails loudly (ImportError naming the file) when another package named `autograd`,
+# such as HIPS autograd, is found first: install circuitgrad in a virtual environment of its own.
+from autograd import __circuitgrad__  # noqa: F401, E402
 
 # (after the check: a wrong `autograd` must fail with the message above, not inside these imports)
 from . import data, functional, gates, init  # noqa: E402

@@ -11,12 +11,10 @@ import numbers
 
 import numpy as np
 
-from autograd import checks
 from autograd import gates as engine
 from autograd import random, raw
 
-from . import gates
-from .gates.layout import output_size
+from . import checks, gates
 
 __all__ = ["linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm",
            "dropout", "relu", "leaky_relu", "prelu", "elu", "sigmoid", "tanh", "softmax",
@@ -24,111 +22,14 @@ __all__ = ["linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "
            "mse_loss", "l1_loss", "adaptive_avg_pool2d", "interpolate"]
 
 
-# ---------------------------------------------------------------- argument checks
-def _shape(x):
-    return np.shape(raw(x))
-
-
-def _pair(value, name, op, minimum=1):
-    """An int or a pair of ints as a pair, each >= minimum."""
-    pair = (value, value) if isinstance(value, numbers.Integral) else value
-    if (not isinstance(pair, (tuple, list)) or len(pair) != 2
-            or not all(isinstance(v, numbers.Integral) and not isinstance(v, bool) for v in pair)):
-        raise TypeError(f"{op}: {name} must be an int or a pair of ints, got {value!r}")
-    if min(pair) < minimum:
-        raise ValueError(f"{op}: {name} must be >= {minimum}, got {value!r}")
-    return int(pair[0]), int(pair[1])
-
-
-def _four_d(x, op, what="input"):
-    shape = _shape(x)
-    if len(shape) != 4:
-        raise ValueError(f"{op}: {what} must be 4-D (N, C, H, W), got shape {shape}")
-    return shape
-
-
-def _no_groups(groups, op):
-    if groups != 1:
-        raise NotImplementedError(f"{op}: groups={groups} is not supported (only groups=1)")
-
-
-def _conv_padding(padding, kernel, stride, dilation, op):
-    """(top, bottom, left, right) from an int, a pair, 'valid' or 'same'. 'same'
-    pads d·(k-1) in total, the extra row/column of an even kernel at the
-    bottom/right (as PyTorch)."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            return 0, 0, 0, 0
-        if padding != "same":
-            raise ValueError(f"{op}: padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-        if stride != (1, 1):
-            raise ValueError(f"{op}: padding='same' needs stride 1, got stride {stride}")
-        (th, tw) = (dilation[0] * (kernel[0] - 1), dilation[1] * (kernel[1] - 1))
-        return th // 2, th - th // 2, tw // 2, tw - tw // 2
-    ph, pw = _pair(padding, "padding", op, minimum=0)
-    return ph, ph, pw, pw
-
-
-def _out_hw(shape, kernel, stride, padding, dilation, op):
-    """(Ho, Wo) by the (W - F + 2P)/S + 1 formula; raises when the window does not fit."""
-    out = (output_size(shape[2], kernel[0], stride[0], padding[0], padding[1], dilation[0]),
-           output_size(shape[3], kernel[1], stride[1], padding[2], padding[3], dilation[1]))
-    if min(out) < 1:
-        extent = (dilation[0] * (kernel[0] - 1) + 1, dilation[1] * (kernel[1] - 1) + 1)
-        raise ValueError(f"{op}: the {extent[0]}x{extent[1]} window (kernel {kernel}, dilation {dilation}) "
-                         f"does not fit the input {shape} padded by (top, bottom, left, right) = {padding}")
-    return out
-
-
-def _check_vector(v, length, what, op, owner_shape):
-    if v is not None and _shape(v) != (length,):
-        raise ValueError(f"{op}: {what} must have shape ({length},) for input {owner_shape}, got {_shape(v)}")
-
-
-def _reduction(reduction, op):
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    return reduction
-
-
-def _labels(target, expected_shape, classes, op, input_shape):
-    """Class indices as an integer array of the expected shape, each in [0, classes)."""
-    labels = np.asarray(raw(target))
-    if labels.dtype.kind not in "iu":
-        raise TypeError(f"{op}: labels must be integer class indices, got a {labels.dtype} array "
-                        f"of shape {labels.shape}")
-    if labels.shape != tuple(expected_shape):
-        raise ValueError(f"{op}: labels of shape {labels.shape} do not fit the input {input_shape}: "
-                         f"expected shape {tuple(expected_shape)}")
-    if labels.size and (labels.min() < 0 or labels.max() >= classes):
-        bad = (labels < 0) | (labels >= classes)
-        where = np.argwhere(bad)[:5]
-        shown = ", ".join(f"{labels[tuple(i)]} at {tuple(int(k) for k in i)}" for i in where)
-        raise IndexError(f"{op}: labels must lie in [0, {classes}) for the input {input_shape}; "
-                         f"got {shown}{' ...' if bad.sum() > 5 else ''}")
-    return labels
-
-
-def _same_shape(a, b, op):
-    if _shape(a) != _shape(b):
-        raise ValueError(f"{op}: input {_shape(a)} and target {_shape(b)} must have the same shape")
-
-
-def _dim(dim, x, op):
-    ndim = len(_shape(x))
-    if not isinstance(dim, numbers.Integral) or not -max(ndim, 1) <= dim < max(ndim, 1):
-        raise ValueError(f"{op}: dim {dim!r} is out of range for an input of shape {_shape(x)}")
-    return int(dim) % max(ndim, 1)
-
-
 # ---------------------------------------------------------------- linear and convolution
 def linear(input, weight, bias=None):
     """y = x @ Wᵀ + b; x (..., in_features), W (out_features, in_features), b (out_features,)."""
-    w_shape, x_shape = _shape(weight), _shape(input)
+    w_shape, x_shape = checks.shape_of(weight), checks.shape_of(input)
     if len(w_shape) != 2 or not x_shape or x_shape[-1] != w_shape[1]:
         raise ValueError(f"linear: input {x_shape} does not fit weight {w_shape} "
                          f"(need input (..., {w_shape[-1] if w_shape else '?'}) and a 2-D weight)")
-    _check_vector(bias, w_shape[0], "bias", "linear", x_shape)
+    checks.vector("linear", "bias", bias, w_shape[0], x_shape)
     return gates.linear(input, weight, bias)
 
 
@@ -141,8 +42,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     gate: im2col and one matmul. groups > 1 splits the channels into groups,
     each output channel seeing only its group's inputs (groups = C: depthwise);
     see _block_diagonal."""
-    x_shape = _four_d(input, "conv2d")
-    w_shape = _four_d(weight, "conv2d", "weight")
+    x_shape = checks.four_d("conv2d", input)
+    w_shape = checks.four_d("conv2d", weight, "weight")
     groups = checks.integer("conv2d", "groups", groups, minimum=1)
     if x_shape[1] % groups or w_shape[0] % groups:
         raise ValueError(f"conv2d: groups={groups} must divide the input's {x_shape[1]} channels and the "
@@ -151,10 +52,10 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
         grouped = f" ({groups} groups of {w_shape[1]})" if groups > 1 else ""
         raise ValueError(f"conv2d: input {x_shape} has {x_shape[1]} channels but weight {w_shape} "
                          f"expects {w_shape[1] * groups}{grouped}")
-    _check_vector(bias, w_shape[0], "bias", "conv2d", x_shape)
-    stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
-    pad = _conv_padding(padding, w_shape[2:], stride, dilation, "conv2d")
-    _out_hw(x_shape, w_shape[2:], stride, pad, dilation, "conv2d")
+    checks.vector("conv2d", "bias", bias, w_shape[0], x_shape)
+    stride, dilation = checks.pair("conv2d", "stride", stride), checks.pair("conv2d", "dilation", dilation)
+    pad = checks.conv_padding("conv2d", padding, w_shape[2:], stride, dilation)
+    checks.window_fits("conv2d", x_shape, w_shape[2:], stride, pad, dilation)
     if groups > 1:
         weight = _block_diagonal(weight, groups)
     return gates.conv2d(input, weight, bias, stride, pad, dilation)
@@ -167,8 +68,8 @@ def _block_diagonal(weight, groups):
     Built with slicing and concatenate gates, so the gradient reaches the
     grouped weight; simple, not fast: the convolution does G times the
     arithmetic a grouped one needs (the zeros are multiplied too)."""
-    o, c_group = _shape(weight)[:2]
-    per_group, rest = o // groups, _shape(weight)[2:]
+    o, c_group = checks.shape_of(weight)[:2]
+    per_group, rest = o // groups, checks.shape_of(weight)[2:]
     dtype = raw(weight).dtype
     blocks = []
     for g in range(groups):                        # a loop over groups of channels, not over pixels
@@ -182,16 +83,18 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
     """Transposed convolution ("deconvolution", the upsampling layer): the
     gradient of conv2d with respect to its input, as a layer. weight
     (C_in, C_out, kh, kw); output size (H - 1)·s - 2p + d·(k - 1) + output_padding + 1."""
-    x_shape = _four_d(input, "conv_transpose2d")
-    w_shape = _four_d(weight, "conv_transpose2d", "weight")
-    _no_groups(groups, "conv_transpose2d")
+    x_shape = checks.four_d("conv_transpose2d", input)
+    w_shape = checks.four_d("conv_transpose2d", weight, "weight")
+    if groups != 1:
+        raise NotImplementedError(f"conv_transpose2d: groups={groups} is not supported (only groups=1)")
     if x_shape[1] != w_shape[0]:
         raise ValueError(f"conv_transpose2d: input {x_shape} has {x_shape[1]} channels but weight "
                          f"{w_shape} expects {w_shape[0]}")
-    _check_vector(bias, w_shape[1], "bias", "conv_transpose2d", x_shape)
-    stride, dilation = _pair(stride, "stride", "conv_transpose2d"), _pair(dilation, "dilation", "conv_transpose2d")
-    ph, pw = _pair(padding, "padding", "conv_transpose2d", minimum=0)
-    extra = _pair(output_padding, "output_padding", "conv_transpose2d", minimum=0)
+    checks.vector("conv_transpose2d", "bias", bias, w_shape[1], x_shape)
+    stride = checks.pair("conv_transpose2d", "stride", stride)
+    dilation = checks.pair("conv_transpose2d", "dilation", dilation)
+    ph, pw = checks.pair("conv_transpose2d", "padding", padding, minimum=0)
+    extra = checks.pair("conv_transpose2d", "output_padding", output_padding, minimum=0)
     if any(e >= max(s, d) for e, s, d in zip(extra, stride, dilation)):
         raise ValueError(f"conv_transpose2d: output_padding {extra} must be smaller than the stride "
                          f"{stride} or the dilation {dilation}")
@@ -205,10 +108,10 @@ def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_paddi
 
 # ---------------------------------------------------------------- pooling
 def _pool_args(input, kernel_size, stride, padding, op):
-    x_shape = _four_d(input, op)
-    kernel = _pair(kernel_size, "kernel_size", op)
-    stride = kernel if stride is None else _pair(stride, "stride", op)
-    ph, pw = _pair(padding, "padding", op, minimum=0)
+    x_shape = checks.four_d(op, input)
+    kernel = checks.pair(op, "kernel_size", kernel_size)
+    stride = kernel if stride is None else checks.pair(op, "stride", stride)
+    ph, pw = checks.pair(op, "padding", padding, minimum=0)
     if ph > kernel[0] // 2 or pw > kernel[1] // 2:
         raise ValueError(f"{op}: padding {(ph, pw)} must be at most half the kernel {kernel}")
     return x_shape, kernel, stride, (ph, ph, pw, pw)
@@ -219,8 +122,8 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1):
     -inf). Backward routes each window's gradient to its maximum; ties go to
     the first maximum in row-major order."""
     x_shape, kernel, stride, pad = _pool_args(input, kernel_size, stride, padding, "max_pool2d")
-    dilation = _pair(dilation, "dilation", "max_pool2d")
-    _out_hw(x_shape, kernel, stride, pad, dilation, "max_pool2d")
+    dilation = checks.pair("max_pool2d", "dilation", dilation)
+    checks.window_fits("max_pool2d", x_shape, kernel, stride, pad, dilation)
     return gates.max_pool2d(input, kernel, stride, pad, dilation)
 
 
@@ -228,7 +131,7 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, *, count_include_pad=
     """Mean over each kh x kw window (stride defaults to the kernel; padding is
     zeros, counted in the divisor unless count_include_pad=False)."""
     x_shape, kernel, stride, pad = _pool_args(input, kernel_size, stride, padding, "avg_pool2d")
-    _out_hw(x_shape, kernel, stride, pad, (1, 1), "avg_pool2d")
+    checks.window_fits("avg_pool2d", x_shape, kernel, stride, pad, (1, 1))
     return gates.avg_pool2d(input, kernel, stride, pad, bool(count_include_pad))
 
 
@@ -254,7 +157,7 @@ def adaptive_avg_pool2d(input, output_size):
     (windows of about H/Ho, overlapping when Ho does not divide H). output_size
     an int, or a pair whose None entries keep the input's size; 1 is global
     average pooling. One gate: out = R·x·Cᵀ with averaging matrices R and C."""
-    x_shape = _four_d(input, "adaptive_avg_pool2d")
+    x_shape = checks.four_d("adaptive_avg_pool2d", input)
     (ho, wo), (h, w) = _output_size(output_size, x_shape, "adaptive_avg_pool2d"), x_shape[2:]
     matrices = gates.resample.average_matrix(h, ho), gates.resample.average_matrix(w, wo)
     return gates.adaptive_avg_pool2d(input, *_in_dtype_of(input, *matrices))
@@ -271,7 +174,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
     align_corners=True matches the corner pixels, i·(H - 1)/(Ho - 1). As
     PyTorch, an output as large as the input is a copy. One gate: out = R·x·Cᵀ."""
     op = "interpolate"
-    x_shape = _four_d(input, op)
+    x_shape = checks.four_d(op, input)
     checks.choice(op, "mode", mode, ("nearest", "bilinear"))
     if mode == "nearest" and align_corners is not None:
         raise ValueError(f"{op}: align_corners only applies to mode='bilinear', got align_corners={align_corners!r}")
@@ -308,13 +211,13 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     place) move towards them: r ← (1 - momentum)·r + momentum·batch, with the
     unbiased variance σ²·m/(m - 1) for running_var (m values per channel).
     training=False: μ, σ² are the running statistics."""
-    x_shape = _shape(input)
+    x_shape = checks.shape_of(input)
     if len(x_shape) < 2:
         raise ValueError(f"batch_norm: input must have a channel axis (N, C, ...), got shape {x_shape}")
     channels = x_shape[1]
     for v, what in ((running_mean, "running_mean"), (running_var, "running_var"), (weight, "weight"),
                     (bias, "bias")):
-        _check_vector(v, channels, what, "batch_norm", x_shape)
+        checks.vector("batch_norm", what, v, channels, x_shape)
     x = raw(input)
     use_batch = training or running_mean is None or running_var is None
     if use_batch:
@@ -367,7 +270,7 @@ def leaky_relu(input, negative_slope=0.01):
 
 def prelu(input, weight):
     """x if x > 0 else a·x, with learnable slopes: weight (1,) or one per channel (C,)."""
-    x_shape, a_shape = _shape(input), _shape(weight)
+    x_shape, a_shape = checks.shape_of(input), checks.shape_of(weight)
     channels = x_shape[1] if len(x_shape) >= 2 else 1
     if a_shape not in ((1,), (channels,)):
         raise ValueError(f"prelu: weight must have shape (1,) or ({channels},) for input {x_shape}, "
@@ -392,12 +295,12 @@ def tanh(input):
 
 def softmax(input, dim):
     """e^x / Σ e^x along dim."""
-    return gates.softmax(input, _dim(dim, input, "softmax"))
+    return gates.softmax(input, checks.dim("softmax", dim, input))
 
 
 def log_softmax(input, dim):
     """x - log Σ e^x along dim: log-probabilities, computed stably."""
-    return gates.log_softmax(input, _dim(dim, input, "log_softmax"))
+    return gates.log_softmax(input, checks.dim("log_softmax", dim, input))
 
 
 # ---------------------------------------------------------------- losses
@@ -407,11 +310,11 @@ def cross_entropy(input, target, *, reduction="mean"):
     input: scores (N, C) or (N, C, d1, ...); target: integer class indices
     (N,) or (N, d1, ...) in [0, C). One fused, stable gate; its gradient is
     softmax(x) - onehot(y)."""
-    x_shape = _shape(input)
+    x_shape = checks.shape_of(input)
     if len(x_shape) < 2:
         raise ValueError(f"cross_entropy: input must be scores (N, C, ...), got shape {x_shape}")
-    labels = _labels(target, (x_shape[0],) + x_shape[2:], x_shape[1], "cross_entropy", x_shape)
-    reduction = _reduction(reduction, "cross_entropy")
+    labels = checks.labels("cross_entropy", target, (x_shape[0],) + x_shape[2:], x_shape[1], x_shape)
+    reduction = checks.reduction("cross_entropy", reduction)
     if len(x_shape) == 2:
         return gates.cross_entropy(input, labels, reduction)
     # (N, C, d1, ...): every position is an example; classes moved last, rows flattened
@@ -424,29 +327,29 @@ def cross_entropy(input, target, *, reduction="mean"):
 def multi_margin_loss(input, target, p=1, margin=1.0, *, reduction="mean"):
     """The multiclass SVM (hinge) loss: L_i = Σ_{j≠y_i} max(0, margin - x_{i,y_i} + x_ij)^p / C,
     p = 1 (hinge) or 2 (squared hinge); divided by the number of classes C as in PyTorch."""
-    x_shape = _shape(input)
+    x_shape = checks.shape_of(input)
     if len(x_shape) != 2:
         raise ValueError(f"multi_margin_loss: input must be scores (N, C), got shape {x_shape}")
     if p not in (1, 2):
         raise ValueError(f"multi_margin_loss: p must be 1 or 2, got {p!r}")
-    labels = _labels(target, x_shape[:1], x_shape[1], "multi_margin_loss", x_shape)
-    return gates.multi_margin(input, labels, p, margin, _reduction(reduction, "multi_margin_loss"))
+    labels = checks.labels("multi_margin_loss", target, x_shape[:1], x_shape[1], x_shape)
+    return gates.multi_margin(input, labels, p, margin, checks.reduction("multi_margin_loss", reduction))
 
 
 def binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
     """Binary cross-entropy of σ(x) against targets t in [0, 1], from the logits x:
     L = -t·log σ(x) - (1 - t)·log(1 - σ(x)) = max(x, 0) - x·t + log(1 + e^-|x|)."""
-    _same_shape(input, target, "binary_cross_entropy_with_logits")
-    return gates.bce_with_logits(input, target, _reduction(reduction, "binary_cross_entropy_with_logits"))
+    checks.same_shape("binary_cross_entropy_with_logits", input, target)
+    return gates.bce_with_logits(input, target, checks.reduction("binary_cross_entropy_with_logits", reduction))
 
 
 def mse_loss(input, target, *, reduction="mean"):
     """The L2 loss: (x - t)², averaged (or summed) over all elements."""
-    _same_shape(input, target, "mse_loss")
-    return gates.mse(input, target, _reduction(reduction, "mse_loss"))
+    checks.same_shape("mse_loss", input, target)
+    return gates.mse(input, target, checks.reduction("mse_loss", reduction))
 
 
 def l1_loss(input, target, *, reduction="mean"):
     """The L1 loss: |x - t|, averaged (or summed) over all elements."""
-    _same_shape(input, target, "l1_loss")
-    return gates.l1(input, target, _reduction(reduction, "l1_loss"))
+    checks.same_shape("l1_loss", input, target)
+    return gates.l1(input, target, checks.reduction("l1_loss", reduction))

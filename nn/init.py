@@ -10,6 +10,8 @@ k the number of kernel positions (1 for a Linear weight).
     kaiming_normal_    N(0, σ²), σ = gain/√fan                      (√(2/n) for ReLU)
     sparse_            N(0, std²) with a fraction of each column zeroed (or a fixed number
                        of connections per unit)
+    default_           PyTorch's default for Linear and convolution layers: weight and
+                       bias from U(-1/√fan_in, 1/√fan_in)
 
 gain = calculate_gain(nonlinearity, a): 1 for linear/sigmoid, 5/3 for tanh,
 √2 for relu, √(2/(1 + a²)) for leaky_relu. Every random number comes from
@@ -22,7 +24,7 @@ import numpy as np
 from autograd import random, raw
 
 __all__ = ["calculate_gain", "zeros_", "ones_", "constant_", "uniform_", "normal_", "xavier_uniform_",
-           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "sparse_"]
+           "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "sparse_", "default_"]
 
 
 def _fill(tensor, values):
@@ -118,6 +120,18 @@ def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu"):
     """N(0, σ²) with σ = gain/√fan: √(2/n) for ReLU (He et al.), the notes' recommendation."""
     fan = _fan(tensor, mode, "kaiming_normal_")
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))
+
+
+def default_(weight, bias=None):
+    """PyTorch's initialisation of Linear, Conv2d and ConvTranspose2d layers:
+    weight from kaiming_uniform_ with a = √5, which is U(-1/√fan_in, 1/√fan_in),
+    and bias from the same U(-1/√fan_in, 1/√fan_in); fan_in from the weight's
+    shape (axis 1 times the kernel positions). Returns the weight."""
+    kaiming_uniform_(weight, a=math.sqrt(5))
+    if bias is not None:
+        bound = 1 / math.sqrt(_fans(weight, "default_")[0])
+        uniform_(bias, -bound, bound)
+    return weight
 
 
 def sparse_(tensor, sparsity=None, std=0.01, *, connections=None):

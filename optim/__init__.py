@@ -16,13 +16,9 @@ lbfgs.py (L-BFGS with a strong Wolfe line search), lr_scheduler.py
 solver.py (the training loop: Solver), plots.py (its curves), search.py
 (random search of hyperparameters).
 """
-import autograd as _autograd
-
-if not hasattr(_autograd, "__circuitgrad__"):
-    raise ImportError(
-        f"'autograd' resolves to {getattr(_autograd, '__file__', _autograd)!r}, which is not "
-        f"circuitgrad's engine (HIPS autograd also installs as 'autograd'). Install circuitgrad in "
-        f"its own virtual environment.")
+# Fails loudly (ImportError naming the file) when another package named `autograd`,
+# such as HIPS autograd, is found first: install circuitgrad in a virtual environment of its own.
+from autograd import __circuitgrad__  # noqa: F401, E402
 
 from . import lr_scheduler
 from .adaptive import Adagrad, Adam, AdamW, Adaptive, RMSprop

@@ -42,6 +42,38 @@ def test_idx_types(tmp_path, dtype):
     np.testing.assert_array_equal(data.read_idx(tmp_path / "a.idx"), a)
 
 
+# Each IDX type, written by hand as the format's specification lays it out: two
+# zero bytes, the type code, the number of dimensions, each dimension as a
+# big-endian uint32, then the values big-endian in C order. Not written by
+# write_idx, so a wrong entry in the type table cannot cancel itself out.
+HAND_WRITTEN_IDX = [
+    (b"\x00\x00\x08\x02" b"\x00\x00\x00\x02" b"\x00\x00\x00\x02" b"\x00\x01\xfe\xff",
+     np.array([[0, 1], [254, 255]], np.uint8)),
+    (b"\x00\x00\x09\x01" b"\x00\x00\x00\x03" b"\x80\xff\x7f",
+     np.array([-128, -1, 127], np.int8)),
+    (b"\x00\x00\x0b\x01" b"\x00\x00\x00\x02" b"\x01\x02\xff\xfe",
+     np.array([258, -2], np.int16)),
+    (b"\x00\x00\x0c\x01" b"\x00\x00\x00\x02" b"\x00\x01\x00\x00\xff\xff\xff\xff",
+     np.array([65536, -1], np.int32)),
+    (b"\x00\x00\x0d\x01" b"\x00\x00\x00\x02" b"\x3f\x80\x00\x00\xc0\x20\x00\x00",
+     np.array([1.0, -2.5], np.float32)),
+    (b"\x00\x00\x0e\x01" b"\x00\x00\x00\x01" b"\x40\x09\x21\xfb\x54\x44\x2d\x18",
+     np.array([np.pi], np.float64)),
+]
+
+
+@pytest.mark.parametrize("raw, expected", HAND_WRITTEN_IDX, ids=["ubyte", "byte", "short", "int", "float", "double"])
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_reader_against_hand_written_big_endian_bytes(tmp_path, raw, expected, gz):
+    path = tmp_path / ("file.idx.gz" if gz else "file.idx")
+    path.write_bytes(gzip.compress(raw) if gz else raw)
+    got = data.read_idx(path)
+    assert got.dtype == expected.dtype and got.dtype.isnative
+    np.testing.assert_array_equal(got, expected)
+    data.write_idx(tmp_path / "again.idx", expected)               # and the writer writes the same bytes
+    assert (tmp_path / "again.idx").read_bytes() == raw
+
+
 def test_corrupt_idx_files_are_named(tmp_path):
     good = tmp_path / "good-images-idx3-ubyte"
     data.write_idx(good, np.zeros((3, 28, 28), np.uint8))

@@ -1,5 +1,7 @@
 """Bad input gets a clear exception at the call that caused it, naming the
 operation and the shapes or types involved."""
+import pathlib
+
 import numpy as np
 import pytest
 
@@ -84,3 +86,20 @@ def test_errors_in_backward_name_the_gate():
     y = broken(V(3)).sum()
     with pytest.raises(ValueError, match=r"broken \(backward\).*\(3,\)"):
         y.backward()
+
+
+@pytest.mark.parametrize("package", ["nn", "optim", "circuitgrad"])
+def test_another_autograd_first_on_the_path_fails_loudly(tmp_path, package):
+    """HIPS autograd also installs as `autograd`: importing nn, optim or the command
+    line with it first on the path is an ImportError naming that other file."""
+    import subprocess
+    import sys
+    fake = tmp_path / "autograd"
+    fake.mkdir()
+    (fake / "__init__.py").write_text("grad = None   # not circuitgrad's engine\n")
+    root = str(pathlib.Path(__file__).resolve().parents[1])
+    code = f"import sys; sys.path[:0] = [{str(tmp_path)!r}, {root!r}]; import {package}"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode != 0
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith("ImportError") and "__circuitgrad__" in last and str(fake) in last

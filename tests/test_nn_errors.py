@@ -56,7 +56,7 @@ CATALOGUE = [
     ("batch_norm statistics size", lambda: F.batch_norm(A(4, 3), A(2), A(3)), ValueError,
      ["batch_norm", "running_mean", "(3,)", "(2,)"]),
     ("batch_norm 1-D", lambda: F.batch_norm(A(4), None, None, training=True), ValueError, ["batch_norm", "(4,)"]),
-    ("BatchNorm momentum", lambda: nn.BatchNorm1d(3, momentum=None), ValueError, ["BatchNorm1d", "momentum"]),
+    ("BatchNorm momentum", lambda: nn.BatchNorm1d(3, momentum=None), TypeError, ["BatchNorm1d", "momentum"]),
     ("dropout p", lambda: F.dropout(A(3), 1.5), ValueError, ["dropout", "1.5"]),
     ("Dropout p", lambda: nn.Dropout(-0.1), ValueError, ["Dropout", "-0.1"]),
     ("prelu weight", lambda: F.prelu(A(2, 3), A(2)), ValueError, ["prelu", "(1,) or (3,)", "(2,)"]),

@@ -45,11 +45,14 @@ def test_conv_layers_shapes_and_default_init():
 
 def test_pool_and_flatten_layers():
     x = rng.standard_normal((2, 3, 8, 6)).astype(np.float32)
-    assert nn.MaxPool2d(2)(x).shape == (2, 3, 4, 3)
-    assert nn.MaxPool2d(3, stride=1, padding=1)(x).shape == (2, 3, 8, 6)
-    assert nn.AvgPool2d(2, stride=2)(x).shape == (2, 3, 4, 3)
-    assert nn.Flatten()(Value(x)).shape == (2, 144)
-    assert nn.Flatten(0, 1)(Value(x)).shape == (6, 8, 6)
+    windows = x.reshape(2, 3, 4, 2, 3, 2)                          # 2x2 windows, by hand
+    np.testing.assert_array_equal(nn.MaxPool2d(2)(x), windows.max(axis=(3, 5)))
+    np.testing.assert_allclose(nn.AvgPool2d(2, stride=2)(x), windows.mean(axis=(3, 5)), rtol=1e-6)
+    padded = np.pad(x, ((0, 0), (0, 0), (1, 1), (1, 1)), constant_values=-np.inf)
+    by_hand = np.max([padded[:, :, i:i + 8, j:j + 6] for i in range(3) for j in range(3)], axis=0)
+    np.testing.assert_array_equal(nn.MaxPool2d(3, stride=1, padding=1)(x), by_hand)
+    np.testing.assert_array_equal(nn.Flatten()(Value(x)).data, x.reshape(2, 144))
+    np.testing.assert_array_equal(nn.Flatten(0, 1)(Value(x)).data, x.reshape(6, 8, 6))
 
 
 # ---------------------------------------------------------------- batch norm

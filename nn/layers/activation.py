@@ -1,13 +1,11 @@
 """Activations as modules: ReLU, LeakyReLU, PReLU, ELU, Sigmoid, Tanh, Maxout, Softmax, LogSoftmax."""
-import math
 
 import numpy as np
 
 from .. import functional as F
 from .. import gates
-from .. import init
+from .. import checks, init
 from ..module import Module, Parameter
-from ._checks import positive_int
 
 
 class ReLU(Module):
@@ -47,7 +45,7 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, *, dtype=np.float32):
         super().__init__()
-        self.num_parameters = positive_int(num_parameters, "num_parameters", "PReLU")
+        self.num_parameters = checks.integer("PReLU", "num_parameters", num_parameters, minimum=1)
         self.weight = Parameter(np.full(num_parameters, init, dtype))
 
     def forward(self, x):
@@ -94,14 +92,12 @@ class Maxout(Module):
 
     def __init__(self, in_features, out_features, pieces, bias=True, *, dtype=np.float32):
         super().__init__()
-        self.in_features = positive_int(in_features, "in_features", "Maxout")
-        self.out_features = positive_int(out_features, "out_features", "Maxout")
-        self.pieces = positive_int(pieces, "pieces", "Maxout")
+        self.in_features = checks.integer("Maxout", "in_features", in_features, minimum=1)
+        self.out_features = checks.integer("Maxout", "out_features", out_features, minimum=1)
+        self.pieces = checks.integer("Maxout", "pieces", pieces, minimum=1)
         self.weight = Parameter(np.empty((out_features * pieces, in_features), dtype))
         self.bias = Parameter(np.empty(out_features * pieces, dtype)) if bias else None
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            init.uniform_(self.bias, -1 / math.sqrt(in_features), 1 / math.sqrt(in_features))
+        init.default_(self.weight, self.bias)
 
     def forward(self, x):
         z = F.linear(x, self.weight, self.bias)

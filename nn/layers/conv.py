@@ -1,21 +1,9 @@
 """Conv2d and ConvTranspose2d."""
-import math
-
 import numpy as np
 
-from autograd import checks
-
+from .. import checks, init
 from .. import functional as F
-from .. import init
 from ..module import Module, Parameter
-from ._checks import positive_int
-
-
-def _init_like_pytorch(weight, bias, fan_in):
-    init.kaiming_uniform_(weight, a=math.sqrt(5))            # = U(-1/√fan_in, 1/√fan_in)
-    if bias is not None:
-        bound = 1 / math.sqrt(fan_in)
-        init.uniform_(bias, -bound, bound)
 
 
 class Conv2d(Module):
@@ -31,13 +19,13 @@ class Conv2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
                  bias=True, *, dtype=np.float32):
         super().__init__()
-        self.in_channels = positive_int(in_channels, "in_channels", "Conv2d")
-        self.out_channels = positive_int(out_channels, "out_channels", "Conv2d")
-        self.kernel_size = F._pair(kernel_size, "kernel_size", "Conv2d")
-        self.stride = F._pair(stride, "stride", "Conv2d")
-        self.dilation = F._pair(dilation, "dilation", "Conv2d")
-        F._conv_padding(padding, self.kernel_size, self.stride, self.dilation, "Conv2d")   # fail early
-        self.padding = padding if isinstance(padding, str) else F._pair(padding, "padding", "Conv2d", 0)
+        self.in_channels = checks.integer("Conv2d", "in_channels", in_channels, minimum=1)
+        self.out_channels = checks.integer("Conv2d", "out_channels", out_channels, minimum=1)
+        self.kernel_size = checks.pair("Conv2d", "kernel_size", kernel_size)
+        self.stride = checks.pair("Conv2d", "stride", stride)
+        self.dilation = checks.pair("Conv2d", "dilation", dilation)
+        checks.conv_padding("Conv2d", padding, self.kernel_size, self.stride, self.dilation)   # fail early
+        self.padding = padding if isinstance(padding, str) else checks.pair("Conv2d", "padding", padding, minimum=0)
         self.groups = checks.integer("Conv2d", "groups", groups, minimum=1)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"Conv2d: groups={groups} must divide in_channels={in_channels} "
@@ -48,7 +36,7 @@ class Conv2d(Module):
 
     def reset_parameters(self):
         """Draw the initial weights again (PyTorch's defaults)."""
-        _init_like_pytorch(self.weight, self.bias, self.in_channels // self.groups * math.prod(self.kernel_size))
+        init.default_(self.weight, self.bias)
 
     def forward(self, x):
         return F.conv2d(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
@@ -70,21 +58,22 @@ class ConvTranspose2d(Module):
     def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
                  bias=True, dilation=1, *, dtype=np.float32):
         super().__init__()
-        F._no_groups(groups, "ConvTranspose2d")
-        self.in_channels = positive_int(in_channels, "in_channels", "ConvTranspose2d")
-        self.out_channels = positive_int(out_channels, "out_channels", "ConvTranspose2d")
-        self.kernel_size = F._pair(kernel_size, "kernel_size", "ConvTranspose2d")
-        self.stride = F._pair(stride, "stride", "ConvTranspose2d")
-        self.padding = F._pair(padding, "padding", "ConvTranspose2d", 0)
-        self.output_padding = F._pair(output_padding, "output_padding", "ConvTranspose2d", 0)
-        self.dilation = F._pair(dilation, "dilation", "ConvTranspose2d")
+        if groups != 1:
+            raise NotImplementedError(f"ConvTranspose2d: groups={groups} is not supported (only groups=1)")
+        self.in_channels = checks.integer("ConvTranspose2d", "in_channels", in_channels, minimum=1)
+        self.out_channels = checks.integer("ConvTranspose2d", "out_channels", out_channels, minimum=1)
+        self.kernel_size = checks.pair("ConvTranspose2d", "kernel_size", kernel_size)
+        self.stride = checks.pair("ConvTranspose2d", "stride", stride)
+        self.padding = checks.pair("ConvTranspose2d", "padding", padding, minimum=0)
+        self.output_padding = checks.pair("ConvTranspose2d", "output_padding", output_padding, minimum=0)
+        self.dilation = checks.pair("ConvTranspose2d", "dilation", dilation)
         self.weight = Parameter(np.empty((in_channels, out_channels) + self.kernel_size, dtype))
         self.bias = Parameter(np.empty(out_channels, dtype)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):
         """Draw the initial weights again (PyTorch's defaults: fan_in from the weight's axis 1)."""
-        _init_like_pytorch(self.weight, self.bias, self.out_channels * math.prod(self.kernel_size))
+        init.default_(self.weight, self.bias)
 
     def forward(self, x):
         return F.conv_transpose2d(x, self.weight, self.bias, self.stride, self.padding, self.output_padding, 1,

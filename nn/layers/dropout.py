@@ -1,4 +1,5 @@
 """Dropout."""
+from .. import checks
 from .. import functional as F
 from ..module import Module
 
@@ -12,9 +13,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"Dropout: p is the probability of dropping, in [0, 1]; got {p!r}")
-        self.p = p
+        self.p = checks.probability("Dropout", "p", p)
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)

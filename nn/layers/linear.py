@@ -1,12 +1,10 @@
 """Linear (fully connected), Flatten and Identity."""
-import math
 
 import numpy as np
 
 from .. import functional as F
-from .. import init
+from .. import checks, init
 from ..module import Module, Parameter
-from ._checks import positive_int
 
 
 class Linear(Module):
@@ -17,18 +15,15 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, *, dtype=np.float32):
         super().__init__()
-        self.in_features = positive_int(in_features, "in_features", "Linear")
-        self.out_features = positive_int(out_features, "out_features", "Linear")
+        self.in_features = checks.integer("Linear", "in_features", in_features, minimum=1)
+        self.out_features = checks.integer("Linear", "out_features", out_features, minimum=1)
         self.weight = Parameter(np.empty((out_features, in_features), dtype))
         self.bias = Parameter(np.empty(out_features, dtype)) if bias else None
         self.reset_parameters()
 
     def reset_parameters(self):
         """Draw the initial weights again (PyTorch's defaults)."""
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            bound = 1 / math.sqrt(self.in_features)
-            init.uniform_(self.bias, -bound, bound)
+        init.default_(self.weight, self.bias)
 
     def forward(self, x):
         return F.linear(x, self.weight, self.bias)

@@ -1,4 +1,5 @@
 """Losses as modules: `criterion = CrossEntropyLoss(); loss = criterion(scores, labels)`."""
+from .. import checks
 from .. import functional as F
 from ..module import Module
 
@@ -6,8 +7,7 @@ from ..module import Module
 class _Loss(Module):
     def __init__(self, reduction="mean"):
         super().__init__()
-        F._reduction(reduction, type(self).__name__)
-        self.reduction = reduction
+        self.reduction = checks.reduction(type(self).__name__, reduction)
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}"
@@ -27,9 +27,8 @@ class MultiMarginLoss(_Loss):
 
     def __init__(self, p=1, margin=1.0, reduction="mean"):
         super().__init__(reduction)
-        if p not in (1, 2):
-            raise ValueError(f"MultiMarginLoss: p must be 1 or 2, got {p!r}")
-        self.p, self.margin = p, margin
+        self.p = checks.choice("MultiMarginLoss", "p", p, (1, 2))
+        self.margin = checks.number("MultiMarginLoss", "margin", margin)
 
     def forward(self, input, target):
         return F.multi_margin_loss(input, target, self.p, self.margin, reduction=self.reduction)

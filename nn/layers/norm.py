@@ -3,7 +3,7 @@ import numpy as np
 
 from .. import functional as F
 from ..module import Module, Parameter
-from ._checks import positive_int
+from .. import checks
 
 
 class _BatchNorm(Module):
@@ -23,10 +23,9 @@ class _BatchNorm(Module):
                  *, dtype=np.float32):
         super().__init__()
         name = type(self).__name__
-        self.num_features = positive_int(num_features, "num_features", name)
-        if not (isinstance(momentum, (int, float)) and 0 <= momentum <= 1):
-            raise ValueError(f"{name}: momentum must be a number in [0, 1], got {momentum!r}")
-        self.eps, self.momentum = float(eps), float(momentum)
+        self.num_features = checks.integer(name, "num_features", num_features, minimum=1)
+        self.momentum = checks.probability(name, "momentum", momentum)
+        self.eps = checks.number(name, "eps", eps, above=0)
         self.affine, self.track_running_stats = affine, track_running_stats
         self.weight = Parameter(np.ones(num_features, dtype)) if affine else None
         self.bias = Parameter(np.zeros(num_features, dtype)) if affine else None
