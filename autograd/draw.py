@@ -8,17 +8,20 @@ single box with `collapse=True`. `draw_text` prints the same circuit as an
 indented tree and needs no Graphviz at all.
 """
 import html
+import inspect
+import weakref
 
 import graphviz
 import numpy as np
 
+from .gate import raw
 from .value import Value
 
 VALUE_COLOR = "#1a7f37"      # forward values are green in the notes' circuits
 GRAD_COLOR = "#cf222e"       # gradients are red
 # Wires coloured by gradient magnitude, from the smallest in the drawing to the largest.
 HEAT = ["#313695", "#4575b4", "#74add1", "#abd9e9", "#fdae61", "#f46d43", "#d73027", "#a50026"]
-SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "pow": "^", "neg": "−", "matmul": "@"}
+SYMBOLS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "pow": "**", "neg": "−", "matmul": "@"}
 INSTALL = ("Graphviz's `dot` program is needed to render a drawing: install it with "
            "`apt-get install graphviz` (Debian/Ubuntu), `brew install graphviz` (macOS) or "
            "`conda install graphviz`. Without it, `.source` holds the DOT text and "
@@ -100,11 +103,12 @@ def draw(root, rankdir="LR", show_values=True, show_grads=True, precision=4, hea
                 edges.add((source, name(v), id(operand)))
                 # a leaf's box already shows its value and gradient
                 lines.append(f'{source} -> {name(v)} [{fmt.wire(operand, labelled=not operand.is_leaf)}]')
-            elif operand is not None and _is_differentiable_position(v._gate, i):
-                # a constant input is drawn as its number; a gate's parameters (stride, eps,
-                # running statistics: after its last local gradient) and absent operands are not
+            elif isinstance(operand, np.ndarray) and operand.size > 1 and _is_differentiable_position(v._gate, i):
+                # an array constant (input data) is an input of its own; a number, an axis,
+                # a shape or an index is written on the gate itself (see _Formatter.gate)
                 const = f"c{id(v)}_{i}"
-                lines.append(f'{const} [shape=plaintext fontcolor="#57606a" label=<{fmt.number(operand)}>]')
+                lines.append(f'{const} [shape=box style="rounded,dashed" color="#8c959f" fontcolor="#57606a" '
+                             f'label=<constant<br/><font point-size="9">{operand.dtype} {operand.shape}</font>>]')
                 lines.append(f'{const} -> {name(v)} [color="#8c959f"]')
     lines.append(f'out [shape=plaintext label=<<b>{_escape(root.label or "output")}</b>>]')
     lines.append(f'{name(root)} -> out [{fmt.wire(root)}]')
@@ -278,13 +282,22 @@ class _Formatter:
         return "<br/>".join(([head] if head else []) + self._lines(v)) or " "
 
     def gate(self, v):
+        """The gate's symbol with what is not a wire written on it: a number
+        operand on its side ("× 2", "1 −", "** 2"), the parameters by name
+        ("mean axis=1", "transpose axes=(1, 0)") and an index ("getitem [0, 1:]")."""
         gate = v._gate
         symbol = _escape(SYMBOLS.get(gate.name, gate.name))
-        params = [_param(o) for i, o in enumerate(v.inputs)
-                  if not isinstance(o, Value) and not _is_differentiable_position(gate, i)
-                  and o is not None and o is not False]
+        inputs = v.inputs
+        numbers = {i: x for i, x in enumerate(inputs)
+                   if _is_differentiable_position(gate, i) and _is_constant(x) and np.size(raw(x)) == 1}
+        if len(inputs) == 2 and len(numbers) == 1:
+            (i, number), = numbers.items()
+            shown = _escape(self.plain(number))
+            symbol = f"{shown} {symbol}" if i == 0 else f"{symbol} {shown}"
+        params = [_param_text(gate, i, x) for i, x in enumerate(inputs)
+                  if not _is_differentiable_position(gate, i) and x is not False]
         if params:
-            symbol += f'<br/><font point-size="8">{_escape(", ".join(params))}</font>'
+            symbol += f'<br/><font point-size="8">{_escape(" ".join(params))}</font>'
         if v.label:
             symbol = f"<b>{_escape(v.label)}</b><br/>{symbol}"
         return symbol
@@ -305,17 +318,42 @@ class _Formatter:
         return attrs
 
 
+def _param_text(gate, i, p):
+    """A parameter of a gate as it is written on the gate: `name=value`, the
+    name for a flag that is on, or `[index]` for an index."""
+    if gate.name in ("getitem", "scatter") and i == 1:
+        return "[" + (", ".join(_param(x) for x in p) if isinstance(p, tuple) else _param(p)) + "]"
+    name = _parameter_names(gate)[i] if i < len(_parameter_names(gate)) else None
+    if name is None:
+        return _param(p)
+    return name if p is True else f"{name}={_param(p)}"
+
+
+def _parameter_names(gate):
+    """The names of the gate's forward arguments (() when Python cannot tell)."""
+    if gate not in _names:
+        try:
+            _names[gate] = tuple(inspect.signature(gate.forward).parameters)
+        except (TypeError, ValueError):                 # a builtin without a signature
+            _names[gate] = ()
+    return _names[gate]
+
+
+_names = weakref.WeakKeyDictionary()
+
+
 def _param(p):
     """A gate parameter (an axis, a shape, an index) in a few characters."""
     if isinstance(p, slice):
-        return ":".join("" if x is None else str(x) for x in (p.start, p.stop, p.step)).rstrip(":") or ":"
+        text = f"{'' if p.start is None else p.start}:{'' if p.stop is None else p.stop}"
+        return text if p.step is None else f"{text}:{p.step}"
     if isinstance(p, tuple):
-        return "(" + ", ".join(_param(x) for x in p) + ")"
+        return "(" + ", ".join(_param(x) for x in p) + ("," if len(p) == 1 else "") + ")"
     if isinstance(p, np.ndarray):
         return f"{p.dtype} {p.shape}" if p.size > 6 else str(p.tolist())
     if p is Ellipsis:
         return "..."
-    return "keepdims" if p is True else repr(p)
+    return repr(p)
 
 
 def _magnitude(g):

@@ -38,15 +38,35 @@ def test_simple_circuit_shows_every_value_and_gradient():
     assert isinstance(draw(f), graphviz.Digraph)
 
 
-def test_constants_are_drawn_as_numbers_not_inputs():
+def test_a_number_is_written_on_its_gate_not_drawn_as_an_input():
     x = Value(3.0, label="x")
     f = 2.0 * x + Value(0.5, requires_grad=False)
     f.backward()
     source = draw(f).source
-    assert re.search(r"shape=plaintext [^\]]*label=<2>", source)
-    assert re.search(r"shape=plaintext [^\]]*label=<0.5>", source)
-    assert source.count("shape=") == 6        # x, two gates, the two constants, the output
+    assert "label=<2 ×>" in source and "label=<+ 0.5>" in source      # the notes' "*2" gate
+    assert source.count("shape=") == 4        # x, the two gates, the output: no constant inputs
     assert "constant 2" in draw_text(f) and "constant 0.5" in draw_text(f)
+    assert "label=<** 2>" in draw(x ** 2).source and "label=<1 −>" in draw(1 - x).source
+
+
+def test_parameters_are_written_on_the_gate_by_name_never_as_wires():
+    x = Value(np.arange(6.0).reshape(2, 3), label="x")
+    f = x[1, 1:].sum() + x.mean(axis=0).max() + x.transpose(1, 0).reshape(6).sum(axis=None)
+    f.backward()
+    source = draw(f).source
+    for text in ("getitem<br/>", "[1, 1:]", "mean<br/>", "axis=0", "axis=None", "axes=(1, 0)", "shape=(6,)"):
+        assert text in source, text
+    assert "keepdims" not in source                       # a flag that is off is left out
+    labels = re.findall(r"shape=plaintext[^\]]*label=<([^>]*)>", source)
+    assert labels == ["<b"], labels                       # the only plain text node is the output
+    assert "axis=1 keepdims<" in draw(x.sum(axis=1, keepdims=True)).source
+
+
+def test_an_array_constant_is_an_input_box():
+    w = Value(np.ones((3, 2)), label="W")
+    f = (np.ones((4, 3)) @ w).sum()
+    source = draw(f).source
+    assert "constant<br/>" in source and "float64 (4, 3)" in source
 
 
 def test_options_hide_values_or_gradients_and_set_direction():
