@@ -1,4 +1,4 @@
-"""circuitgrad's neural-network layer (floor 2): modules, layers, losses, init.
+"""circuitgrad's neural networks, built on autograd: modules, layers, losses, init, data, models.
 
 Names and semantics follow torch.nn: NCHW images, float32 parameters.
 
@@ -10,8 +10,9 @@ Names and semantics follow torch.nn: NCHW images, float32 parameters.
     loss = F.cross_entropy(model(images), labels)
     loss.backward()
 
-Layout: module.py (Module, Parameter, Sequential, ModuleList, ModuleDict),
-layers/ (the Modules), functional.py (the same as functions, with PyTorch's signatures), gates/
+Layout: module.py (Module, Parameter), containers.py (Sequential, ModuleList,
+ModuleDict), layers/ (the Modules), functional.py (the same as functions, with
+PyTorch's signatures), checks.py (argument checks), gates/
 (the fused gates underneath: forward and local gradient side by side),
 init.py (weight initialisation), data/ (datasets, loaders, preprocessing,
 augmentation), guided.py (guided_backprop: guided backpropagation for visualisations),
@@ -26,7 +27,8 @@ from autograd import __circuitgrad__  # noqa: F401, E402
 from . import data, functional, gates, init  # noqa: E402
 from .layers import *  # noqa: E402,F401,F403
 from .layers import __all__ as _layers  # noqa: E402
-from .module import IncompatibleKeys, Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: E402
+from .containers import ModuleDict, ModuleList, Sequential  # noqa: E402
+from .module import IncompatibleKeys, Module, Parameter  # noqa: E402
 from .guided import guided_backprop  # noqa: E402
 from .memory import keep_freed_memory  # noqa: E402
 

@@ -1,4 +1,4 @@
-"""circuitgrad's optimisers (floor 2): update rules, schedules, parameter averaging.
+"""circuitgrad's optimisers, built on autograd (and not on nn): update rules, schedules, averaging.
 
 Every rule of the CS231n notes ("Neural Networks 3") under PyTorch's name and
 update formula, on any iterable of Values (optim does not need nn):
