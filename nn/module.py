@@ -14,7 +14,7 @@ import collections
 
 import numpy as np
 
-from autograd import Value, raw, scope
+from autograd import Value, raw, scope, storage
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 IncompatibleKeys.__doc__ = "What load_state_dict(strict=False) did not match: the missing and unexpected keys."
@@ -222,16 +222,20 @@ class Module:
             getattr(*own[key])[...] = value        # in place: optimizers keep their references
         return IncompatibleKeys(missing, unexpected)
 
-    def save(self, path):
-        """Write the state dict to an .npz file at exactly `path` (no pickled objects)."""
-        with open(path, "wb") as f:
-            np.savez(f, **self.state_dict())
+    def save(self, path, meta=None):
+        """Write the state dict to a model file at exactly `path`: an .npz of plain
+        arrays (no pickled objects), written atomically (a failed save leaves the
+        previous file as it was). `meta` (a dict of numbers, strings and arrays)
+        is saved along, for whatever rebuilds the model (autograd.storage)."""
+        storage.save_model(path, self.state_dict(), meta)
 
     def load(self, path, strict=True):
-        """Load a state dict saved by `save` (read with allow_pickle=False: loading
-        never runs code); returns self."""
-        with np.load(path, allow_pickle=False) as archive:
-            self.load_state_dict({name: archive[name] for name in archive.files}, strict=strict)
+        """Load the model saved in `path` (by `save`, `circuitgrad train`, or a
+        Solver checkpoint), read with allow_pickle=False: loading never runs
+        code; a file that is not a model file raises FileFormatError naming it.
+        Returns self."""
+        state, _, _ = storage.load_model(path)
+        self.load_state_dict(state, strict=strict)
         return self
 
     # ------------------------------------------------------------ printing

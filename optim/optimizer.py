@@ -88,6 +88,11 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        name = type(self).__name__
+        for i, p in enumerate(self.params()):           # every gradient fits before anything moves
+            if p.grad is not None and np.shape(raw(p.grad)) != p.shape:
+                raise ValueError(f"{name}.step: parameter {i} {_named(p)}has shape {p.shape} but its "
+                                 f"gradient {np.shape(raw(p.grad))}; nothing was updated")
         for group in self.param_groups:
             for p in group["params"]:
                 if p.grad is None:
@@ -126,13 +131,14 @@ class Optimizer:
     def state_dict(self):
         """The optimizer as a flat dict of numpy arrays, for `np.savez`:
 
+            "optimizer"          its class name (a state dict loads into the same rule only)
             "groups/<g>/params"  the positions of group g's parameters
             "groups/<g>/<name>"  group g's hyperparameter <name> (lr, momentum, ...)
             "state/<i>/<name>"   state <name> of parameter i (momentum_buffer, step, ...)
 
         Arrays are copies. Load with `np.load(path, allow_pickle=False)`."""
         position = {p: i for i, p in enumerate(self.params())}
-        out = {}
+        out = {"optimizer": np.array(type(self).__name__)}
         for g, group in enumerate(self.param_groups):
             out[f"groups/{g}/params"] = np.array([position[p] for p in group["params"]], dtype=np.int64)
             for key, value in group.items():
@@ -145,10 +151,21 @@ class Optimizer:
 
     def load_state_dict(self, state_dict):
         """Restore hyperparameters and state saved by `state_dict()` (a dict or
-        the result of `np.load`). The optimizer must have the same groups of
-        parameters of the same shapes; its own Values are kept, and so are
+        the result of `np.load`). The optimizer must be of the same kind, with
+        the same groups of parameters of the same shapes; everything is checked
+        before anything changes. Its own Values are kept, and so are
         hyperparameters the state dict does not mention."""
+        self.param_groups[:], self.state = self.check_state_dict(state_dict)
+
+    def check_state_dict(self, state_dict):
+        """Check that `state_dict` fits this optimizer, changing nothing; returns
+        the (param_groups, state) that load_state_dict would install."""
         name = type(self).__name__
+        state_dict = dict(state_dict)
+        kind = str(state_dict.pop("optimizer", "")) or "an unnamed optimizer"
+        if kind != name:
+            raise ValueError(f"{name}.load_state_dict: the state dict is {kind}'s, not {name}'s: "
+                             f"an optimizer's state only loads into the same update rule")
         saved = flat.split(state_dict, ("groups", "state"), name)
         if len(saved["groups"]) != len(self.param_groups):
             raise ValueError(f"{name}.load_state_dict: the state dict has {len(saved['groups'])} "
@@ -175,8 +192,7 @@ class Optimizer:
                                  f"optimizer has {len(params)} parameters")
             p = params[int(i)]
             state[p] = {key: self.load_state_entry(p, key, value) for key, value in entries.items()}
-        self.param_groups[:] = groups
-        self.state = state
+        return groups, state
 
     def load_state_entry(self, p, key, value):
         """A saved state entry as the rule uses it: integer scalars (step
@@ -197,6 +213,10 @@ class Optimizer:
 
 
 # ---------------------------------------------------------------- parameters
+def _named(p):
+    return f"({p.label!r}) " if p.label else ""
+
+
 def value_list(params, owner):
     """`params` (an iterable of Values, consumed once) as a non-empty list of
     leaf Values; a clear error otherwise."""

@@ -20,7 +20,7 @@ import time
 
 import numpy as np
 
-from autograd import no_grad, raw
+from autograd import checks, no_grad, raw, storage
 from autograd.random import generator
 
 from . import flat
@@ -37,32 +37,38 @@ class Solver:
     batch_size=100, epochs=10, scheduler=None, ...)`; `fit()` runs it.
     loss_fn(model(x), y) gives the loss. `scheduler` is stepped once per
     epoch; one with `steps_on_metric` (ReduceLROnPlateau) with the
-    validation loss (the training loss without validation data). Options: `transform(x,
-    rng)` augments each training batch; `train_samples` (1000) is how many
-    training samples the per-epoch train accuracy uses; `checkpoint` a path
-    where the best model so far is saved (.npz); `patience` stops after that
+    validation loss (the training loss without validation data).
+
+    Options: `transform(x, rng)` augments each training batch;
+    `train_samples` (1000) is how many training samples the per-epoch train
+    accuracy uses; `best`, a path where the model with the best validation
+    accuracy so far is saved (a model file, see autograd.storage) whenever it
+    improves; `checkpoint`, a path where the whole state is saved at the end of
+    every epoch, for `load_checkpoint` to resume; `meta`, what is saved with
+    the model in both (for whatever rebuilds it); `patience` stops after that
     many epochs without a better validation accuracy; `ratio_every` how often
     (in steps) update/weight ratios are measured; `progress` shows a tqdm bar.
+    Every file is written atomically: an interrupted save keeps the last one.
     """
 
     def __init__(self, model, loss_fn, optimizer, train_data, val_data=None, batch_size=100,
-                 epochs=10, scheduler=None, transform=None, train_samples=1000, checkpoint=None,
-                 patience=None, ratio_every=50, progress=True, seed=None, log=print):
+                 epochs=10, scheduler=None, transform=None, train_samples=1000, best=None,
+                 checkpoint=None, meta=None, patience=None, ratio_every=50, progress=True, seed=None,
+                 log=print):
         self.model, self.loss_fn, self.optimizer = model, loss_fn, optimizer
         self.train_data, self.val_data = train_data, val_data
-        self.batch_size, self.epochs, self.scheduler = int(batch_size), int(epochs), scheduler
-        self.transform, self.train_samples, self.checkpoint = transform, train_samples, checkpoint
+        self.batch_size = checks.integer("Solver", "batch_size", batch_size, minimum=1)
+        self.epochs = checks.integer("Solver", "epochs", epochs, minimum=0)
+        self.scheduler, self.transform, self.train_samples = scheduler, transform, train_samples
+        self.best, self.checkpoint, self.meta = best, checkpoint, dict(meta or {})
         self.patience, self.ratio_every, self.progress, self.log = patience, ratio_every, progress, log
         self.rng = np.random.default_rng(seed) if seed is not None else generator()
-        if self.batch_size < 1 or self.epochs < 0:
-            raise ValueError(f"Solver: batch_size must be >= 1 and epochs >= 0, "
-                             f"got {batch_size} and {epochs}")
         self.epoch = 0
         self.step_count = 0
         self.history = {"loss": [], "lr": [], "train_acc": [], "val_acc": [], "val_loss": [],
                         "epoch_time": [], "ratio": {}}
         self.best_val_acc = -1.0
-        self.best_params = None
+        self.best_state = None                      # the model's state dict at its best validation accuracy
         self._last_finite = None
 
     # ------------------------------------------------------------ training
@@ -92,8 +98,8 @@ class Solver:
             if self.patience is not None and stale >= self.patience:
                 self.log(f"early stop: no better validation accuracy for {stale} epochs")
                 break
-        if restore_best and self.best_params is not None:
-            self._set_params(self.best_params)
+        if restore_best and self.best_state is not None:
+            self._set_model_state(self.best_state)
         return self.history
 
     def train_step(self, x, y):
@@ -138,15 +144,17 @@ class Solver:
             if val_acc > self.best_val_acc:
                 improved = True
                 self.best_val_acc = val_acc
-                self.best_params = [np.array(p.data, copy=True) for _, p in self._named()]
-                if self.checkpoint is not None:
-                    self.save_checkpoint(self.checkpoint)
+                self.best_state = self._model_state()
+                if self.best is not None:
+                    storage.save_model(self.best, self.best_state, self.meta)
         if self.scheduler is not None:
             if getattr(self.scheduler, "steps_on_metric", False):     # ReduceLROnPlateau
                 metric = self.history["val_loss"][-1] if self.val_data is not None else self.history["loss"][-1]
                 self.scheduler.step(metric)
             else:
                 self.scheduler.step()
+        if self.checkpoint is not None:
+            self.save_checkpoint(self.checkpoint)
         self.log(message + f", lr {self.history['lr'][-1]:.3g}")
         return improved
 
@@ -180,7 +188,7 @@ class Solver:
         and the training accuracy to 100%. The model and optimizer are put back
         as they were; returns {"loss_first", "loss_last", "train_acc"}."""
         x, y = _batch(self.train_data, np.arange(min(samples, _length(self.train_data))))
-        params = [np.array(p.data, copy=True) for _, p in self._named()]
+        state = self._model_state()
         optimizer_state = self.optimizer.state_dict()
         decays = [g.get("weight_decay", 0) for g in self.optimizer.param_groups]
         for g in self.optimizer.param_groups:
@@ -190,7 +198,7 @@ class Solver:
             losses = [self._overfit_step(x, y) for _ in range(steps)]
             acc = float(np.mean(self.predict(x).argmax(axis=1) == y))
         finally:
-            self._set_params(params)
+            self._set_model_state(state)
             self.optimizer.load_state_dict(optimizer_state)
             for g, decay in zip(self.optimizer.param_groups, decays):
                 if "weight_decay" in g:
@@ -207,45 +215,47 @@ class Solver:
 
     # ------------------------------------------------------------ saving
     def save_checkpoint(self, path):
-        """Model, optimizer, scheduler, random generators and progress in one
-        .npz (no pickles): `load_checkpoint` then `fit()` continues exactly as
-        an uninterrupted run would."""
-        out = {f"model/{k}": np.asarray(v) for k, v in self._model_state().items()}
-        if self.best_params is not None:
-            out.update({f"best/{name}": a for (name, _), a in zip(self._named(), self.best_params)})
-        out["solver/rng"] = np.array(json.dumps(self.rng.bit_generator.state))
-        out["solver/library_rng"] = np.array(json.dumps(generator().bit_generator.state))
-        out.update({f"optimizer/{k}": v for k, v in self.optimizer.state_dict().items()})
+        """The model (with `meta`), its best state, the optimizer, the scheduler,
+        the random generators and the history in one model file at exactly
+        `path`, written atomically: `load_checkpoint` then `fit()` continues
+        exactly as an uninterrupted run would."""
+        more = {f"optimizer/{k}": v for k, v in self.optimizer.state_dict().items()}
+        if self.best_state is not None:
+            more.update({f"best/{name}": a for name, a in self.best_state.items()})
         if self.scheduler is not None and hasattr(self.scheduler, "state_dict"):
-            out.update({f"scheduler/{k}": flat.encode(v, k) for k, v in self.scheduler.state_dict().items()})
-        out["solver/epoch"] = np.array(self.epoch)
-        out["solver/step"] = np.array(self.step_count)
-        out["solver/best_val_acc"] = np.array(self.best_val_acc)
+            more.update({f"scheduler/{k}": flat.encode(v, k) for k, v in self.scheduler.state_dict().items()})
+        more["solver/rng"] = np.array(json.dumps(self.rng.bit_generator.state))
+        more["solver/library_rng"] = np.array(json.dumps(generator().bit_generator.state))
+        more["solver/epoch"] = np.array(self.epoch)
+        more["solver/step"] = np.array(self.step_count)
+        more["solver/best_val_acc"] = np.array(self.best_val_acc)
         for key in ("loss", "lr", "train_acc", "val_acc", "val_loss", "epoch_time"):
-            out[f"solver/history/{key}"] = np.array(self.history[key], dtype=np.float64)
-        np.savez(path, **out)
+            more[f"solver/history/{key}"] = np.array(self.history[key], dtype=np.float64)
+        storage.save_model(path, self._model_state(), self.meta, more)
 
     def load_checkpoint(self, path):
-        """Restore a checkpoint written by `save_checkpoint` (loaded with allow_pickle=False)."""
-        with np.load(path, allow_pickle=False) as saved:
-            parts = {}
-            for key in saved.files:
-                section, _, rest = key.partition("/")
-                parts.setdefault(section, {})[rest] = saved[key]
-        if hasattr(self.model, "load_state_dict"):
-            self.model.load_state_dict(parts.get("model", {}))
-        else:
-            self._set_params([parts["model"][name] for name, _ in self._named()])
+        """Restore a checkpoint written by `save_checkpoint` (read with
+        allow_pickle=False). Everything is checked before anything changes: a
+        file that is not a checkpoint raises FileFormatError naming it."""
+        state, _, rest = storage.load_model(path)
+        parts = {}
+        for key, value in rest.items():
+            section, _, name = key.partition("/")
+            parts.setdefault(section, {})[name] = value
+        solver = parts.get("solver", {})
+        if "epoch" not in solver:
+            raise storage.FileFormatError(f"{path}: a model file, not a training checkpoint "
+                                          f"(it holds no solver state)")
+        self.optimizer.check_state_dict(parts.get("optimizer", {}))
+        self._set_model_state(state)
         self.optimizer.load_state_dict(parts.get("optimizer", {}))
         if self.scheduler is not None and "scheduler" in parts:
             self.scheduler.load_state_dict({k: flat.decode(v) for k, v in parts["scheduler"].items()})
-        solver = parts["solver"]
         self.epoch, self.step_count = int(solver["epoch"]), int(solver["step"])
         self.best_val_acc = float(solver["best_val_acc"])
         for key in ("loss", "lr", "train_acc", "val_acc", "val_loss", "epoch_time"):
             self.history[key] = solver[f"history/{key}"].tolist()
-        best = parts.get("best")
-        self.best_params = [best[name] for name, _ in self._named()] if best else None
+        self.best_state = parts.get("best")
         self.rng.bit_generator.state = json.loads(str(solver["rng"]))
         generator().bit_generator.state = json.loads(str(solver["library_rng"]))
 
@@ -267,13 +277,17 @@ class Solver:
         return [(str(i), p) for i, p in enumerate(self.model.parameters())]
 
     def _model_state(self):
+        """A copy of the model's state: its state dict (parameters and buffers)."""
         if hasattr(self.model, "state_dict"):
             return self.model.state_dict()
-        return {name: p.data for name, p in self._named()}
+        return {name: np.array(p.data) for name, p in self._named()}
 
-    def _set_params(self, arrays):
-        for (_, p), a in zip(self._named(), arrays):
-            p.copy_(a)
+    def _set_model_state(self, state):
+        if hasattr(self.model, "load_state_dict"):
+            self.model.load_state_dict(state)
+        else:
+            for name, p in self._named():
+                p.copy_(state[name])
 
 
 def _length(data):

@@ -107,8 +107,9 @@ def test_state_dict_round_trip_through_a_file_reproduces_outputs_bit_for_bit(tmp
     net.eval()
     path = tmp_path / "block.npz"
     net.save(path)
-    with np.load(path, allow_pickle=False) as archive:         # a plain npz of numbers
-        assert sorted(archive.files) == sorted(net.state_dict())
+    with np.load(path, allow_pickle=False) as archive:         # a plain npz of numbers: the model file layout
+        assert sorted(archive.files) == sorted(["meta/format"] + [f"model/{k}" for k in net.state_dict()])
+        assert str(archive["meta/format"]) == "circuitgrad model"
     autograd.manual_seed(99)
     fresh = Block().eval()
     assert not np.array_equal(fresh(x).data, net(x).data)
@@ -170,9 +171,11 @@ def test_load_state_dict_reports_missing_unexpected_and_mis_shaped_keys():
 
 def test_load_refuses_pickled_objects(tmp_path):
     path = tmp_path / "evil.npz"
-    np.savez(path, **{"0.weight": np.array([object()] * 6, dtype=object).reshape(2, 3)})
-    with pytest.raises(ValueError, match="allow_pickle"):
+    np.savez(path, **{"model/0.weight": np.array([object()] * 6, dtype=object).reshape(2, 3),
+                      "meta/format": "circuitgrad model"})
+    with pytest.raises(autograd.storage.FileFormatError, match="pickled") as info:
         nn.Sequential(nn.Linear(3, 2)).load(path)
+    assert str(path) in str(info.value) and "allow_pickle" not in str(info.value)
 
 
 def test_repr_is_nested_and_counts_parameters():

@@ -201,7 +201,8 @@ def test_state_dict_is_a_flat_snapshot():
     opt.step()
     sd = opt.state_dict()
     assert sorted(sd) == ["groups/0/lr", "groups/0/momentum", "groups/0/nesterov", "groups/0/params",
-                          "groups/0/weight_decay", "state/0/momentum_buffer"]
+                          "groups/0/weight_decay", "optimizer", "state/0/momentum_buffer"]
+    assert str(sd["optimizer"]) == "SGD"
     np.testing.assert_array_equal(sd["state/0/momentum_buffer"], 2 * np.ones(3))
     opt.step()                                                  # later steps do not change the snapshot
     np.testing.assert_array_equal(sd["state/0/momentum_buffer"], 2 * np.ones(3))

@@ -98,7 +98,7 @@ def test_checkpoint_resume_equals_an_uninterrupted_run(tmp_path):
 
 def test_fit_leaves_the_best_validation_parameters_in_the_model_and_in_best_npz(tmp_path):
     snapshots = []          # the parameters at the end of each epoch (the log is written then)
-    solver = spiral_solver(epochs=8, lr=0.2, seed=2, checkpoint=tmp_path / "best.npz",
+    solver = spiral_solver(epochs=8, lr=0.2, seed=2, best=tmp_path / "best.npz",
                            log=lambda message: snapshots.append(
                                [np.array(p.data) for p in solver.model.parameters()]))
     history = solver.fit()
