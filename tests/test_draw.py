@@ -178,6 +178,29 @@ def test_renders_svg_for_real(tmp_path):
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.skipif(not has_dot, reason="Graphviz's dot is not installed (CI installs it)")
+def test_jupyter_shows_the_svg_fitted_to_the_page_and_zooming_on_click():
+    h = x = Value(0.5, label="x")
+    for _ in range(10):                         # a chain of 10 gates: ~3,000 px wide at full size
+        h = (h * 3.0).sigmoid()
+    h.backward()
+    bundle = draw(h)._repr_mimebundle_()
+    svg, page = bundle["image/svg+xml"], bundle["text/html"]
+    assert svg.lstrip().startswith("<?xml")
+    drawing = svg[svg.index("<svg"):]
+    assert page.count("<svg") == 1 and drawing in page and "<?xml" not in page and "DOCTYPE" not in page
+    assert float(re.search(r'<svg width="(\d+)pt', drawing).group(1)) > 1500
+    # fitted: scaled to the width, aspect kept; a click toggles the checkbox that lifts the limit
+    assert "label>svg{max-width:100%;height:auto" in page
+    assert "input:checked+label>svg{max-width:none" in page
+    key = re.search(r'<input type="checkbox" id="([^"]+)" hidden><label for="([^"]+)"', page)
+    assert key and key.group(1) == key.group(2)
+    other = re.search(r'id="([^"]+)"', draw(h)._repr_mimebundle_()["text/html"]).group(1)
+    assert other != key.group(1)                # two drawings on one page zoom independently
+    assert draw(h)._repr_mimebundle_(include=["image/png"]).keys() == {"image/png"}
+    assert "text/html" not in draw(h)._repr_mimebundle_(exclude=["text/html"])
+
+
 # ---------------------------------------------------------------- the draw command
 def run(argv, capsys):
     code = main(argv)
