@@ -126,7 +126,9 @@ def draw(root, rankdir="LR", show_values=True, show_grads=True, precision=4, hea
                 edges.add((source, name(v), id(operand)))
                 # a leaf's box already shows its value and gradient
                 lines.append(f'{source} -> {name(v)} [{fmt.wire(operand, labelled=not operand.is_leaf)}]')
-            elif _is_constant(operand) or _is_differentiable_position(v._gate, i):
+            elif operand is not None and _is_differentiable_position(v._gate, i):
+                # a constant in an input position (`2 * x`): a number on a wire; parameters
+                # (an axis, a reduction, a stride) are written on the gate instead
                 const = f"c{id(v)}_{i}"
                 lines.append(f'{const} [shape=plaintext fontcolor="#57606a" label=<{fmt.number(operand)}>]')
                 lines.append(f'{const} -> {name(v)} [color="#8c959f"]')

@@ -49,6 +49,19 @@ def test_constants_are_drawn_as_numbers_not_inputs():
     assert "constant 2" in draw_text(f) and "constant 0.5" in draw_text(f)
 
 
+def test_parameters_are_written_on_the_gate_not_drawn_as_input_wires():
+    import nn.functional as F
+    x = Value(np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]]), label="x")
+    loss = F.cross_entropy(x.sum(axis=1, keepdims=True) * x, np.array([0, 2]))   # labels, 'mean'
+    loss.backward()
+    source = draw(loss).source
+    wires = re.findall(r"^\s*(\w+) \[shape=plaintext", source, flags=re.M)
+    assert wires == ["out"]                     # no wire for axis, keepdims, labels or 'mean'
+    assert "1, keepdims" in source and "&#x27;mean&#x27;" in source
+    conv = F.conv2d(Value(np.ones((1, 1, 3, 3))), Value(np.ones((1, 1, 2, 2))))   # bias None
+    assert "None" not in draw(conv).source
+
+
 def test_options_hide_values_or_gradients_and_set_direction():
     f = simple_circuit()
     f.backward()
