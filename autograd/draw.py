@@ -31,9 +31,11 @@ class Circuit(graphviz.Digraph):
     explains how to install it."""
 
     def pipe(self, *args, **kwargs):
+        """graphviz.Digraph.pipe: the drawing as bytes (or text) in a format, e.g. format="svg"."""
         return _needs_dot(super().pipe, *args, **kwargs)
 
     def render(self, *args, **kwargs):
+        """graphviz.Digraph.render: write the drawing to a file, e.g. render("circuit", format="svg")."""
         return _needs_dot(super().render, *args, **kwargs)
 
     def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
