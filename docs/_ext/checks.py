@@ -3,8 +3,8 @@
 * a public module, class, function, method or property without a docstring
   (autodoc reaches every public name through api_reference.py);
 * a link or a resource on a built page that points to a page, a file or an
-  anchor the site does not have. Links to other sites are listed, not
-  followed: the build runs offline (`make linkcheck` follows them with a network).
+  anchor the site does not have. Links to other sites are counted, not
+  followed: the build runs offline.
 """
 import html.parser
 import posixpath

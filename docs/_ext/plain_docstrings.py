@@ -5,11 +5,11 @@ would read much of that as markup (|x| as a substitution, *...* as emphasis,
 kaiming_normal_ as a link target, an indented line as a quotation). This turns
 each docstring, as autodoc hands it over, into reStructuredText that shows the
 same text: `code` becomes an inline literal, indented blocks become literal
-blocks, bullets stay bullets, and every other markup character is escaped.
+blocks, lists stay lists, and every other markup character is escaped.
 """
 import re
 
-BULLET = re.compile(r"^([*\-•] )")
+ITEM = re.compile(r"^([*\-•] |\d+[.)] )")      # a bullet or a numbered item, at the margin
 CODE = re.compile(r"`([^`]+)`")
 
 
@@ -39,38 +39,49 @@ def blocks(lines):
             block = []
 
 
+def runs(block):
+    """A block as runs of lines: a list (items with their indented continuations) is one
+    run; otherwise each stretch of indented or of unindented lines is one."""
+    if ITEM.match(block[0]):
+        return [block]
+    found = []
+    for line in block:
+        if found and (indent_of(line) > 0) == (indent_of(found[-1][-1]) > 0):
+            found[-1].append(line)
+        else:
+            found.append([line])
+    return found
+
+
 def to_rst(lines):
     """The lines of a plain-text docstring as reStructuredText lines."""
     out, literal = [], []
 
     def flush_literal():
         if literal:
-            while literal and not literal[-1].strip():
-                literal.pop()
             out.extend(["::", ""] + ["    " + line for line in literal] + [""])
             literal.clear()
 
     for block in blocks(lines):
-        if indent_of(block[0]) > 0:                # indented: an example or a table, kept as it is
-            if literal:
-                literal.append("")
-            literal.extend(block)
-            continue
-        flush_literal()
-        if BULLET.match(block[0]):                 # bullets, their continuation lines indented
-            for line in block:
-                if indent_of(line) == 0 and BULLET.match(line):
-                    marker = BULLET.match(line).group(1)
-                    out.append("* " + escaped(line[len(marker):]))
-                else:
-                    out.append("  " + escaped(line.strip()))
-            out.append("")
-            continue
-        split = next((i for i, line in enumerate(block) if indent_of(line) > 0), len(block))
-        prose = block[:split]
-        out.extend(escaped(line) for line in prose)
-        out.append("")
-        literal.extend(block[split:])               # prose ending in an indented example
+        for run in runs(block):
+            if indent_of(run[0]) > 0:              # indented: an example or a table, kept as it is
+                if literal:
+                    literal.append("")             # indented blocks in a row: one literal block
+                literal.extend(run)
+            elif ITEM.match(run[0]):               # a list: items, their continuation lines indented
+                flush_literal()
+                for line in run:
+                    item = ITEM.match(line) if indent_of(line) == 0 else None
+                    if item:
+                        marker = "* " if item.group(1)[0] in "*-•" else item.group(1)
+                        out.append(marker + escaped(line[len(item.group(1)):]))
+                    else:
+                        out.append(" " * len(marker) + escaped(line.strip()))
+                out.append("")
+            else:
+                flush_literal()
+                out.extend(escaped(line) for line in run)
+                out.append("")
     flush_literal()
     return out
 
