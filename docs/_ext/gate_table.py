@@ -49,7 +49,8 @@ def operand_names(gradients):
 
 
 def worked_example(name, gate, gradients):
-    """(output Value, the gradient sent back) of the gate's example, or None without one."""
+    """(output Value, the gradient sent back, the arguments) of the gate's example, or None
+    without one."""
     chosen = gate_examples.EXAMPLES.get(name)
     if chosen is not None:
         example = chosen()
@@ -69,7 +70,7 @@ def worked_example(name, gate, gradients):
             logger.warning(f"gate table: the worked example of {name!r} in docs/_ext/gate_examples.py "
                            f"fails: {type(error).__name__}: {error}")
         return None
-    return out, (1.0 if grad is None else grad)
+    return out, (1.0 if grad is None else grad), example.arguments
 
 
 def formula(text):
@@ -159,7 +160,7 @@ class GateTable(SphinxDirective):
             section += nodes.paragraph(text="No worked example yet: add one in docs/_ext/gate_examples.py.",
                                        classes=["gate-no-example"])
             return section
-        out, grad = example
+        out, grad, _ = example
         section += nodes.raw("", fit_to_width(draw(out).pipe(format="svg", encoding="utf-8")), format="html")
         section += nodes.paragraph(
             text=f"Worked example: the gradient {shown(grad)} arrives at the output; each input's "

@@ -40,8 +40,7 @@ def test_the_inputs_of_a_gate_are_named_by_its_doc():
 def test_a_gate_without_an_example_is_drawn_on_small_arrays_when_it_can_be():
     softplus = Gate("softplus", lambda z: np.logaddexp(0, z), lambda g, out, z: g * gates.sigmoid(z),
                     doc="log(1 + e^z);  d/dz = σ(z)")
-    out, grad = gate_table.worked_example("softplus", softplus, ["d/dz = σ(z)"])
-    (z,) = out._inputs
+    out, grad, (z,) = gate_table.worked_example("softplus", softplus, ["d/dz = σ(z)"])
     assert z.label == "z" and np.allclose(z.grad, 1 / (1 + np.exp(-z.data)))     # σ(z), with g = 1
     assert np.array_equal(grad, np.ones(3))
     needs_an_axis = Gate("spread", lambda x, axis: x - x.mean(axis), lambda g, out, x, axis: g,
@@ -50,8 +49,7 @@ def test_a_gate_without_an_example_is_drawn_on_small_arrays_when_it_can_be():
 
 
 def test_the_chosen_examples_draw_values_and_gradients():
-    out, grad = gate_table.worked_example("mul", gates.mul, ["d/da = b", "d/db = a"])
-    a, b = out._inputs
+    out, grad, (a, b) = gate_table.worked_example("mul", gates.mul, ["d/da = b", "d/db = a"])
     assert (a.data, b.data, out.data) == (3.0, -4.0, -12.0)
     assert (a.grad, b.grad, grad) == (-4.0, 3.0, 1.0)                   # the mul gate swaps
 
