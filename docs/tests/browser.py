@@ -12,6 +12,7 @@ from pathlib import Path
 from PIL import Image
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -75,6 +76,25 @@ def serve(directory):
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
+
+
+def circuits(driver):
+    """The circuit drawings on the page (autograd.draw's display: an SVG fitted to the width)."""
+    return driver.find_elements(By.CSS_SELECTOR, ".circuitgrad-circuit svg")
+
+
+def fits(driver, svg):
+    """A drawing's width on screen, and the width of the column it sits in."""
+    return driver.execute_script(
+        "const box = arguments[0].closest('.circuitgrad-circuit');"
+        "return [arguments[0].getBoundingClientRect().width, box.clientWidth];", svg)
+
+
+def widest(drawings):
+    """The drawing that is widest at full size, and that width in CSS pixels."""
+    natural = [float(svg.get_attribute("width").removesuffix("pt")) * 4 / 3 for svg in drawings]
+    i = max(range(len(drawings)), key=natural.__getitem__)
+    return drawings[i], natural[i]
 
 
 def screenshot(driver, name, element=None):

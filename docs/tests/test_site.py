@@ -13,7 +13,7 @@ import pytest
 from selenium.webdriver.common.by import By
 
 from autograd import gates as engine_gates
-from browser import ROOT, chromium, console_errors, screenshot, serve
+from browser import ROOT, chromium, circuits, console_errors, fits, screenshot, serve, widest
 from nn import gates as nn_gates
 
 SITE = Path(os.environ.get("CIRCUITGRAD_SITE", ROOT / "docs" / "_build" / "quick" / "html"))
@@ -40,17 +40,6 @@ def visit(browser, url):
     browser.get(url)
     browser.execute_script("return document.readyState")
     return browser
-
-
-def circuits(browser):
-    return browser.find_elements(By.CSS_SELECTOR, ".circuitgrad-circuit svg")
-
-
-def fits(browser, svg):
-    """The drawing's width on screen, and the width of the text column it sits in."""
-    return browser.execute_script(
-        "const box = arguments[0].closest('.circuitgrad-circuit');"
-        "return [arguments[0].getBoundingClientRect().width, box.clientWidth];", svg)
 
 
 def lesson_title(path):
@@ -80,9 +69,8 @@ def test_a_lesson_shows_its_circuits_fitted_and_zooming_on_click(site, browser):
         assert svg.find_elements(By.CSS_SELECTOR, "g.node")          # a real graphviz drawing
         width, column = fits(browser, svg)
         assert 0 < width <= column + 1                                # fitted to the page width
-    natural = [float(svg.get_attribute("width").removesuffix("pt")) * 4 / 3 for svg in drawn]
-    wide = drawn[max(range(len(drawn)), key=natural.__getitem__)]
-    assert max(natural) > 2 * fits(browser, wide)[1]                 # the widest drawing: scaled down
+    wide, natural = widest(drawn)
+    assert natural > 2 * fits(browser, wide)[1]                       # the widest drawing: scaled down
     browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", wide)
     screenshot(browser, "lesson-wide-circuit-fitted")
     wide.click()

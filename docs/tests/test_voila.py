@@ -11,7 +11,7 @@ import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from browser import ROOT, chromium, console_errors, free_port, screenshot
+from browser import ROOT, chromium, circuits, console_errors, fits, free_port, screenshot, widest
 
 # The page template of Voila links an icon font from a CDN: offline, only that fails.
 OFFLINE = "fontawesome-free"
@@ -75,5 +75,13 @@ def test_the_sliders_of_lesson_01_redraw_the_neuron_live(voila_lesson):
         wait_for(lambda: "0.5" in drawn_numbers(widget) and "0.25" in drawn_numbers(widget))
         assert "0.7311" not in drawn_numbers(widget)
         screenshot(browser, "voila-lesson-01-sliders-moved")
+        # a wide drawing fits the page and zooms on a click, live as on the site
+        wide, natural = widest(circuits(browser))
+        width, column = fits(browser, wide)
+        assert width <= column + 1 < natural
+        browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", wide)
+        wide.click()
+        assert fits(browser, wide)[0] > column + 1
+        screenshot(browser, "voila-lesson-01-wide-circuit-zoomed")
         errors = [e for e in console_errors(browser) if OFFLINE not in e]
         assert errors == []
