@@ -16,11 +16,11 @@ with every derivative formula (gates.py), the backward pass (backprop.py),
 grad mode and scopes (mode.py), drawings (draw.py), the library's random generator (random.py),
 `gradcheck` (gradcheck.py) and hypothesis helpers for testing gates (testing.py).
 """
-from .value import Value, raw  # first: the gate table and backward are built on Value
+from .value import Value  # first: the gate table and backward are built with Value
 from . import gates
 from .backprop import grad
 from .draw import draw, draw_text
-from .gate import Gate
+from .gate import Gate, raw
 from .gates import concatenate, maximum, minimum, stack, where
 from .gradcheck import gradcheck
 from .mode import enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled

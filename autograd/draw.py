@@ -120,7 +120,7 @@ def draw(root, rankdir="LR", show_values=True, show_grads=True, precision=4, hea
     for v in values:
         if v.is_leaf:
             continue
-        for i, operand in enumerate(v._inputs):
+        for i, operand in enumerate(v.inputs):
             if isinstance(operand, Value) and not _is_constant(operand):
                 source = name(operand) if operand in drawn else "cut"
                 if source == name(v) or (source, name(v), id(operand)) in edges:
@@ -129,8 +129,8 @@ def draw(root, rankdir="LR", show_values=True, show_grads=True, precision=4, hea
                 # a leaf's box already shows its value and gradient
                 lines.append(f'{source} -> {name(v)} [{fmt.wire(operand, labelled=not operand.is_leaf)}]')
             elif operand is not None and _is_differentiable_position(v._gate, i):
-                # a constant in an input position (`2 * x`): a number on a wire; parameters
-                # (an axis, a reduction, a stride) are written on the gate instead
+                # a constant input is drawn as its number; a gate's parameters (stride, eps,
+                # running statistics: after its last local gradient) and absent operands are not
                 const = f"c{id(v)}_{i}"
                 lines.append(f'{const} [shape=plaintext fontcolor="#57606a" label=<{fmt.number(operand)}>]')
                 lines.append(f'{const} -> {name(v)} [color="#8c959f"]')
@@ -166,7 +166,7 @@ def draw_text(root, precision=4, max_lines=2000):
             continue
         seen.add(id(v))
         lines.append(f"{lead}{what} = {fmt.plain(v.data)}   grad {fmt.plain(v.grad, missing='no grad yet')}")
-        operands = [o for i, o in enumerate(v._inputs)
+        operands = [o for i, o in enumerate(v.inputs)
                     if isinstance(o, Value) or _is_differentiable_position(v._gate, i)]
         if len(child_lead) >= 90:              # 30 levels deep: stop indenting further
             child_lead = child_lead[:87] + "»  "
@@ -185,7 +185,7 @@ def _walk(root, max_nodes):
     at most max_nodes of them; and how many more there were."""
     order, seen, i = [root], {id(root)}, 0
     while i < len(order):
-        for operand in order[i]._inputs:
+        for operand in order[i].inputs:
             if isinstance(operand, Value) and id(operand) not in seen:
                 seen.add(id(operand))
                 if not _is_constant(operand):      # a constant is drawn as a number on its wire
@@ -199,11 +199,11 @@ def _walk(root, max_nodes):
 def _is_constant(x):
     """A constant operand is drawn as its number: raw data, or a Value that
     needs no gradient and has no name (as the gates record `2 * x`'s 2)."""
-    return not isinstance(x, Value) or (x._gate is None and x._depth < 0 and x.label is None)
+    return not isinstance(x, Value) or (x._gate is None and not x.requires_grad and x.label is None)
 
 
 def _is_differentiable_position(gate, i):
-    return gate is not None and i < len(gate.vjps) and gate.vjps[i] is not None
+    return gate is not None and i < len(gate.local_grads) and gate.local_grads[i] is not None
 
 
 def _collapsed(values, collapse):
@@ -308,7 +308,7 @@ class _Formatter:
     def gate(self, v):
         gate = v._gate
         symbol = _escape(SYMBOLS.get(gate.name, gate.name))
-        params = [_param(o) for i, o in enumerate(v._inputs)
+        params = [_param(o) for i, o in enumerate(v.inputs)
                   if not isinstance(o, Value) and not _is_differentiable_position(gate, i)
                   and o is not None and o is not False]
         if params:

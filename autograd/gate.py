@@ -8,287 +8,176 @@ that backward multiplies into the gradient arriving at the gate's output:
                lambda g, out, a, b: g * a)      # d(out)/db = a
 
 * `forward(*inputs)` receives plain data (Python floats and numpy arrays) and
-  returns the output data. Inputs after the last local gradient are parameters
-  (an axis, a shape, an index): passed along, never differentiated.
-* Each local-gradient function receives `(g, out, *inputs)`: the gradient
-  arriving at the output, the output, and the inputs, and returns the gradient
-  for its own input, with the chain rule applied (g times the local gradient).
-  `None` marks an input that has no gradient (a condition, a mask).
-* Gradients come back to an input's shape in one place (`fit_gradient`): a
-  local gradient may return the broadcast shape; it is summed back.
-* A gate called on Values returns a Value and, when grad mode is on and an
-  input requires grad, records itself in the graph. Called on plain data it
-  simply computes. So local gradients written with operators and gates run on
-  plain arrays in an ordinary backward and on Values under
+  returns the output's data. Inputs after the last local gradient are
+  parameters (an axis, a shape, an index): passed along, never differentiated.
+* Each local gradient receives `(g, out, *inputs)`: the gradient arriving at the
+  output, the output and the inputs, and returns the gradient for its own
+  input, the chain rule applied (g times the local derivative). `None` in place
+  of a local gradient marks an input that gets none (a condition, a mask).
+* A local gradient may return the broadcast shape: backward sums it back to
+  the input's shape, in one place (`fit_gradient` in backprop.py).
+* Called on Values, a gate returns a Value and records itself in the graph
+  (when grad mode is on and some input needs a gradient). Called on plain data
+  it only computes. So local gradients written with operators and gates run on
+  arrays in an ordinary backward and on Values under
   `backward(create_graph=True)`, where the backward pass becomes a graph that
   can be differentiated again. A mask taken of `raw(x)` is a constant.
-* `cached=True`: forward returns `(out, cache)` and the local gradients receive
-  the cache in place of `out`: for a fused gate that saves work for backward
-  (an im2col matrix, the positions of maxima). Backward releases it.
-* A gate is the only place that knows its formulas; `PASS` as a local gradient
-  says "the gradient passes through unchanged" (local gradient 1), and
-  `TIMES_A` / `TIMES_B` say "g times the first / second operand" (the mul
-  gate's): the engine applies these without a call.
+* `cached=True`: forward returns `(out, cache)`, and the local gradients
+  receive the cache in place of `out`: a fused gate can save work for its
+  backward (an im2col matrix, the positions of maxima). Backward releases it.
 """
 import numpy as np
 
-from .mode import OFF, recording
-from .value import Value, constant, node
+# value.py imports this module before it defines Value (so that the class can
+# say `__mul__ = gates.mul.operate`): the gates below read `values.Value` when
+# they run, not when this module is imported.
+from . import value as values
+from .mode import OFF, current_recording
 
-_new = object.__new__
-# What new gates join: OFF under no_grad, else the current scope. Bound once:
-# looking the method up on every gate would cost twice as much as the call.
-_recording = recording.get
-
-_WRAPPED = (IndexError, TypeError, ValueError, ArithmeticError)
-PLAIN = -2      # the depth of a computation on plain data (no Value): it makes no node
-
-
-class _Pass:
-    """The local gradient 1: the gradient passes through unchanged."""
-
-    def __repr__(self):
-        return "PASS"
-
-    def __call__(self, g, out, *inputs):
-        return g
-
-
-PASS = _Pass()
-
-
-class _Times:
-    """The local gradient "g times one of the operands" (the mul gate's: it swaps)."""
-
-    def __init__(self, name, index):
-        self.name = name
-        self.index = index
-
-    def __repr__(self):
-        return self.name
-
-    def __call__(self, g, out, *inputs):
-        return g * inputs[self.index]
-
-
-# mul's local gradients, which the engine applies without a call: half the gates
-# of a scalar circuit are muls, and a call per operand is ~6% of their backward.
-TIMES_A = _Times("TIMES_A", 0)      # g * a
-TIMES_B = _Times("TIMES_B", 1)      # g * b
+PLAIN = -2    # the depth of plain data (numbers, arrays): a gate given no Value makes no node
+_ERRORS = (IndexError, TypeError, ValueError, ArithmeticError)   # reported naming the gate
 
 
 class Gate:
-    """A differentiable operation: `Gate(name, forward, *local_gradients, cached=False)`.
+    """A differentiable operation: `Gate(name, forward, *local_grads, cached=False, doc=None)`.
 
-    See the module docstring for the protocol; `autograd/gates.py` is the table
-    of the engine's own gates.
-    """
+    See the module docstring for the protocol, and `autograd/gates.py` for the
+    engine's own gates. `doc` gives the formula and the local gradients, e.g.
+    "a / b;  d/da = 1/b, d/db = -a/b²"."""
 
-    def __init__(self, name, forward, *local_gradients, cached=False, doc=None):
+    def __init__(self, name, forward, *local_grads, cached=False, doc=None):
         self.name = name
         self.forward = forward
-        self.vjps = local_gradients
+        self.local_grads = local_grads
         self.cached = cached
         self.__doc__ = doc or forward.__doc__ or f"The {name} gate."
-        # Operands at positions without a local gradient are constants even when
-        # given as Values; -1 when some position inside the arity has none.
-        self._arity = -1 if None in local_gradients else len(local_gradients)
-        if self._arity == 1 and not cached:
-            self.unary = _one_operand(self)
-        if self._arity == 2 and not cached:
-            self.binary, self.operator = _two_operands(self)
-
-    # `unary(x)`, `binary(a, b)` and `operator(value, b)`: apply() for a gate of
-    # one or two operands and no parameters, lean enough to be Value's
-    # one-operand methods and operators themselves (see _two_operands); None
-    # for other gates.
-    unary = binary = operator = None
+        if len(local_grads) == 2 and None not in local_grads and not cached:
+            self.operate = two_values(self)           # the fast path: Value's operator (below)
+        self._last_constant = (None, None)             # see constant_operand
 
     def __repr__(self):
         return f"<gate {self.name}>"
 
-    def apply(self, *args):
-        """Run the gate: `gate.apply(*args)`, or simply `gate(*args)`."""
-        if len(args) == 2 and self.binary is not None:
-            return self.binary(args[0], args[1])
-        if len(args) == 1 and self.unary is not None:
-            return self.unary(args[0])
-        return self._apply(args)
-
-    def _apply(self, args):
-        """apply() for any operands: Values, constants and parameters."""
+    def __call__(self, *inputs):
+        """Run the gate on Values, numbers and arrays: forward on their data and,
+        given Values, the output as a Value: a node of the graph, or a constant
+        when no input needs a gradient or grad mode is off (no_grad)."""
+        depth = PLAIN                                 # the deepest input's depth
         data = []
-        depth = PLAIN
-        for a in args:
-            if isinstance(a, Value):
-                if a._depth > depth:
-                    depth = a._depth
-                a = a.data
-            data.append(a)
+        for x in inputs:
+            if isinstance(x, values.Value):
+                if x._depth > depth:
+                    depth = x._depth
+                x = x._data
+            data.append(x)
         try:
             out = self.forward(*data)
-        except _WRAPPED as e:
-            raise gate_error(e, self.name, args) from None
+        except _ERRORS as e:
+            raise gate_error(e, self.name, inputs) from None
         cache = None
         if self.cached:
             out, cache = out
-        if depth == PLAIN:
+        if depth == PLAIN:                            # plain data in, plain data out
             return out
-        return self._output(out, args, depth, cache)
-
-    __call__ = apply
-
-    def _output(self, out, args, depth, cache=None):
-        """What a run of this gate on Values returns: a node of the graph, or a
-        constant when no operand needs a gradient or under no_grad. `depth` is
-        the deepest operand's."""
         if type(out) is not float:
-            out = self._checked(out, args)
-        scope = _recording()
-        if depth < 0 or scope is OFF:
-            return constant(out)
-        if len(args) > self._arity:
-            args = self._constants_as_data(args)
-        return node(out, self, args, depth + 1, scope, cache)
+            out = self.checked(out, inputs)
+        scope = current_recording()                   # OFF under no_grad, else the current scope
+        if depth == values.CONSTANT or scope is OFF:
+            return values.constant(out)
+        return values.node(self, out, self.recorded(inputs), depth + 1, scope, cache)
 
-    def _checked(self, out, args):
+    def checked(self, out, inputs):
+        """Output data as a Value holds it; a result that is not real floats
+        (complex, an object array) is an error naming the gate."""
         if type(out) is np.ndarray and out.dtype.kind == "f" and out.ndim:
-            return out
+            return out                                # the common case of array circuits
         dtype = getattr(out, "dtype", None)
         if dtype is None or dtype.kind != "f":
             raise TypeError(f"{self.name}: the result is {describe(out)}, not real floats "
-                            f"(inputs: {', '.join(describe(a) for a in args)})")
-        if out.ndim == 0 and all(type(a.data) is float for a in args if isinstance(a, Value)):
-            return float(out)           # scalar circuits stay in Python floats
-        return out
+                            f"(inputs: {', '.join(describe(x) for x in inputs)})")
+        if np.ndim(out) == 0 and all(type(raw(x)) is float for x in inputs if isinstance(x, values.Value)):
+            return float(out)                         # scalar circuits stay in Python floats
+        return np.asarray(out)
 
-    def _constants_as_data(self, args):
-        vjps = self.vjps
-        return tuple(a.data if isinstance(a, Value) and (i >= len(vjps) or vjps[i] is None) else a
-                     for i, a in enumerate(args))
+    def recorded(self, inputs):
+        """The inputs as the node keeps them: a Value where the gate has no
+        local gradient (a condition, a parameter) is kept as its data, so
+        backward never asks for its gradient."""
+        grads = self.local_grads
+        if len(inputs) <= len(grads) and None not in grads:
+            return inputs                             # every input has a local gradient
+        return tuple(raw(x) if i >= len(grads) or grads[i] is None else x for i, x in enumerate(inputs))
 
-
-def _one_operand(gate):
-    """`gate.apply` for one operand, as a plain function `unary(x)`: Value's
-    one-operand methods are these functions (`Value.relu is gates.relu.unary`)."""
-    forward = gate.forward
-
-    def unary(x):
-        if not isinstance(x, Value):
-            return gate._apply((x,))
-        try:
-            out = forward(x.data)
-        except _WRAPPED as e:
-            raise gate_error(e, gate.name, (x,)) from None
-        return gate._output(out, (x,), x._depth)
-
-    unary.__name__ = unary.__qualname__ = gate.name
-    unary.__doc__ = f"The {gate.name} gate: {gate.__doc__}"
-    return unary
-
-
-def _two_operands(gate):
-    """`gate.apply` for two operands, as plain functions: `binary(a, b)` for
-    any operands, and `operator(a, b)` for a Value `a`.
-
-    Value's arithmetic operators are the `operator` functions themselves
-    (`Value.__mul__ is gates.mul.operator`): they are most of any scalar
-    circuit, so they take no detour through __call__ and *args, and for two
-    Values (the hottest case) make the node in place."""
-    forward = gate.forward
-
-    def binary(a, b):
-        if isinstance(a, Value):
-            return operator(a, b)
-        return with_constant(a, b)
-
-    def operator(a, b):
-        if not isinstance(b, Value):
-            return with_constant(a, b)
-        depth = a._depth
-        if b._depth > depth:
-            depth = b._depth
-        try:
-            out = forward(a.data, b.data)
-        except _WRAPPED as e:
-            raise gate_error(e, gate.name, (a, b)) from None
-        if type(out) is not float:
-            out = gate._checked(out, (a, b))
-        scope = _recording()
-        if scope is not None:                       # under no_grad, or inside a scope
-            if scope is OFF or depth < 0:
-                return constant(out)
-            return node(out, gate, (a, b), depth + 1, scope)
-        if depth < 0:
-            return constant(out)
-        v = _new(Value)                             # node(), written out
-        v.data = out
-        v.grad = None
-        v._gate = gate
-        v._a = a
-        v._b = b
-        v._g = None
-        v._depth = depth + 1
-        return v
-
-    def with_constant(a, b):
-        # An operand that is not a Value is a constant (or both are plain data).
-        if isinstance(a, Value):
-            x = a.data
-            depth = a._depth
-        else:
-            x = a
-            depth = PLAIN
-        if isinstance(b, Value):
-            y = b.data
-            if b._depth > depth:
-                depth = b._depth
-        else:
-            y = b
-        try:
-            out = forward(x, y)
-        except _WRAPPED as e:
-            raise gate_error(e, gate.name, (a, b)) from None
-        if depth == PLAIN:
-            return out
-        if type(out) is not float:
-            out = gate._checked(out, (a, b))       # errors name the constant as it was given
-        scope = _recording()
-        if depth < 0 or scope is OFF:
-            return constant(out)
-        # Recorded as a constant Value, the constant lets backward take its
-        # fast two-Value path for this node too.
-        if x is a:
-            a = constant_operand(a)
-        else:
-            b = constant_operand(b)
-        return node(out, gate, (a, b), depth + 1, scope)
-
-    # The Python number this gate last recorded as a constant operand, and its
-    # constant Value: a number used again (a literal in a loop, `h = h + 1.0`)
-    # is recorded as the same Value, not as one more object per gate. Holding
-    # the number keeps `is` honest: its id cannot be reused while it is held.
-    last_constant = (None, None)
-
-    def constant_operand(x):
-        nonlocal last_constant
-        number, value = last_constant
+    def constant_operand(self, x):
+        """x as a constant Value. The number this gate used last is recorded as
+        the same Value again: a literal in a loop (`h = h + 1.0`, a million
+        times) costs no object per gate. Holding the number keeps `is` honest:
+        its id cannot be reused while it is held."""
+        number, value = self._last_constant
         if x is number:
             return value
-        value = constant(x)
+        value = values.constant(x)
         if type(x) is float or type(x) is int:
-            last_constant = (x, value)
+            self._last_constant = (x, value)
         return value
 
-    for f in binary, operator:
-        f.__name__ = f.__qualname__ = gate.name
-        f.__doc__ = f"The {gate.name} gate: {gate.__doc__}"
-    return binary, operator
+
+def raw(x):
+    """The data of a Value, or x itself: a mask or an index taken of raw data
+    is a constant of the circuit."""
+    return x._data if isinstance(x, values.Value) else x
+
+
+# ---------------------------------------------------------------- the fast path
+# Nearly every gate of a scalar circuit is `a + b` or `a * b` of two Values
+# (micrograd's demo makes 65,000 of them a step). Value's operators are the
+# gates' `operate` functions (`Value.__mul__ is gates.mul.operate`): __call__'s
+# steps for two operands, with no loop over inputs, no Python call between the
+# operator and the gate, and the node made in place. A constant operand (a
+# number, an array) becomes a constant Value, so backward's fast path takes the
+# node too. The scalar demo takes X% longer without it (benchmarks/engine.py).
+def two_values(gate):
+    """The function `operate(a, b)` that runs `gate` on a Value `a` and anything `b`."""
+    forward = gate.forward
+
+    def operate(a, b):
+        try:
+            if not isinstance(b, values.Value):
+                b = gate.constant_operand(b)
+            out = forward(a._data, b._data)
+        except _ERRORS as e:
+            raise gate_error(e, gate.name, (a, b)) from None
+        if type(out) is not float:
+            out = gate.checked(out, (a, b))
+        depth = a._depth if a._depth > b._depth else b._depth
+        scope = current_recording()                   # None: grad mode on, outside any scope
+        if scope is not None:
+            if scope is OFF or depth == values.CONSTANT:
+                return values.constant(out)
+            return values.node(gate, out, (a, b), depth + 1, scope)
+        if depth == values.CONSTANT:
+            return values.constant(out)
+        v = new_object(values.Value)                   # values.node(), written out
+        v._data = out
+        v.grad = None
+        v._gate = gate
+        v._left = a
+        v._right = b
+        v._depth = depth + 1
+        v._grad_so_far = None
+        return v
+
+    operate.__name__ = operate.__qualname__ = gate.name
+    operate.__doc__ = f"The {gate.name} gate: {gate.__doc__}"
+    return operate
+
+
+new_object = object.__new__   # looked up once: finding an attribute of a type is slow
 
 
 def describe(x):
-    """A short description of an operand for error messages: type, dtype, shape."""
-    if isinstance(x, Value):
+    """A short description of an input for error messages: type, dtype, shape."""
+    if isinstance(x, values.Value):
         return f"Value {x.dtype} {x.shape}" if x.ndim else f"Value {x.data!r}"
     shape = getattr(x, "shape", None)
     if shape is not None and shape != ():
@@ -298,10 +187,10 @@ def describe(x):
     return type(x).__name__
 
 
-def gate_error(e, name, args, stage=""):
-    """Re-raise an error from inside a gate, naming the gate and its operands."""
-    message = f"{name}{stage}: {e} (inputs: {', '.join(describe(a) for a in args)})"
+def gate_error(e, name, inputs, stage=""):
+    """The error raised inside a gate, re-raised naming the gate and its inputs."""
+    message = f"{name}{stage}: {e} (inputs: {', '.join(describe(x) for x in inputs)})"
     try:
         return type(e)(message)          # the same kind of error, with the gate's name
     except Exception:                    # a type that needs other arguments
-        return next(base(message) for base in _WRAPPED if isinstance(e, base))
+        return next(base(message) for base in _ERRORS if isinstance(e, base))

@@ -3,9 +3,6 @@ its local gradients side by side, one line per derivative.
 
     name = Gate("name", forward, d/d(input 0), d/d(input 1), ...)
 
-PASS stands for the local gradient 1 (the gradient passes through unchanged),
-TIMES_A / TIMES_B for g·a / g·b (the mul gate's, applied without a call).
-
 Each local gradient is a function of (g, out, *inputs) returning the gradient
 for its input: g, the gradient arriving at the output, times the local
 derivative. They are written with operators and with the gates of this table,
@@ -20,24 +17,23 @@ import operator
 
 import numpy as np
 
-from .gate import PASS, TIMES_A, TIMES_B, Gate
-from .value import raw
+from .gate import Gate, raw
 
 # ---------------------------------------------------------------- arithmetic
 add = Gate("add", operator.add,
-           PASS,                                          # the add gate distributes: g to both
-           PASS,
+           lambda g, out, a, b: g,                        # the add gate distributes: g to both
+           lambda g, out, a, b: g,
            doc="a + b;  d/da = 1, d/db = 1")
 sub = Gate("sub", operator.sub,
-           PASS,
+           lambda g, out, a, b: g,
            lambda g, out, a, b: -g,
            doc="a - b;  d/da = 1, d/db = -1")
 neg = Gate("neg", operator.neg,
            lambda g, out, x: -g,
            doc="-x;  d/dx = -1")
 mul = Gate("mul", operator.mul,
-           TIMES_B,                                       # the mul gate swaps its inputs: g * b
-           TIMES_A,                                       # and g * a
+           lambda g, out, a, b: g * b,                    # the mul gate swaps its inputs
+           lambda g, out, a, b: g * a,
            doc="a * b;  d/da = b, d/db = a")
 div = Gate("div", operator.truediv,
            lambda g, out, a, b: g / b,

@@ -8,7 +8,8 @@ import warnings
 
 import numpy as np
 
-from .value import Value, raw
+from .gate import raw
+from .value import Value
 
 
 class GradcheckError(AssertionError):

@@ -15,6 +15,12 @@ Cases (each library runs in a fresh subprocess, the median of --reps is kept):
 Peers (micrograd, torch) are used when importable, otherwise skipped. Ratios are
 against figures measured in the same run, never against stored numbers: one
 ratio per round of alternating runs, reported as the median and the range.
+
+    python benchmarks/engine.py --against ../base     # A/B: this checkout against another
+
+`--against DIR` adds "before": circuitgrad imported from DIR (e.g. a `git worktree`
+of an earlier commit), run alternately with this checkout's, and reports
+before/after per case. Each circuitgrad runs from its own tree, installed or not.
 """
 import argparse
 import gc
@@ -143,10 +149,12 @@ CASES = {
 
 
 # ---------------------------------------------------------------- measuring
-def measure(case, lib, reps, collector):
+def measure(case, lib, reps, collector, tree):
     """Run in this process; print one JSON line."""
     make, _, _, unit, scale = CASES[case]
-    fn = make(lib)
+    if lib in ("circuitgrad", "before"):
+        sys.path.insert(0, tree)                          # this checkout's (or --against's) packages
+    fn = make("circuitgrad" if lib == "before" else lib)
     fn()                                                    # warm-up
     times = []
     for _ in range(reps):
@@ -163,7 +171,7 @@ def measure(case, lib, reps, collector):
 
 
 def available(lib):
-    if lib in ("circuitgrad", "numpy"):
+    if lib in ("circuitgrad", "before", "numpy"):
         return True
     try:
         __import__(lib)
@@ -172,7 +180,7 @@ def available(lib):
         return False
 
 
-def run_all(cases, reps, rounds):
+def run_all(cases, reps, rounds, against=None):
     """Every case and library in a fresh subprocess, `rounds` times over,
     alternating the libraries (A B A B ...): on a shared machine the same
     command varies between runs, and alternating spreads that over all of them."""
@@ -181,10 +189,12 @@ def run_all(cases, reps, rounds):
     for round_ in range(rounds):
         for case in cases:
             _, libs, default_reps, unit, _ = CASES[case]
+            libs = ["circuitgrad", "before"] + libs[1:] if against else libs
             for lib in filter(available, libs):
                 for collector in (["on", "off"] if case == "scalar_mlp" else ["on"]):
+                    tree = against if lib == "before" else os.path.dirname(os.path.dirname(here))
                     cmd = [sys.executable, here, "--case", case, "--lib", lib, "--gc", collector,
-                           "--reps", str(reps or default_reps), "--child"]
+                           "--reps", str(reps or default_reps), "--child", "--tree", tree]
                     done = subprocess.run(cmd, capture_output=True, text=True)
                     if done.returncode != 0:
                         row = {"case": case, "lib": lib, "gc": collector,
@@ -216,6 +226,11 @@ def ratios(results):
 
     rounds = sorted({r["round"] for r in results})
     lines = []
+    for case in CASES:
+        for collector in ("on", "off"):
+            lines += summary(f"{case} (gc {collector}), this checkout's time over before's",
+                             [(get(case, "circuitgrad", k, collector), get(case, "before", k, collector))
+                              for k in rounds])
     lines += summary("scalar_mlp, faster than micrograd as shipped",
                      [(get("scalar_mlp", "micrograd", k), get("scalar_mlp", "circuitgrad", k)) for k in rounds])
     lines += summary("scalar_mlp, faster than micrograd with the cycle collector off",
@@ -237,12 +252,15 @@ def main():
     p.add_argument("--gc", choices=["on", "off"], default="on")
     p.add_argument("--reps", type=int, default=0)
     p.add_argument("--rounds", type=int, default=3, help="alternating rounds (the median ratio is kept)")
+    p.add_argument("--against", help="another circuitgrad tree to compare with (A/B)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--tree", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
-        measure(args.case[0], args.lib, args.reps, args.gc)
+        measure(args.case[0], args.lib, args.reps, args.gc, args.tree)
         return
-    results = run_all(args.case or list(CASES), args.reps, args.rounds)
+    results = run_all(args.case or list(CASES), args.reps, args.rounds,
+                      os.path.abspath(args.against) if args.against else None)
     for line in ratios(results):
         print(line)
 

@@ -18,6 +18,11 @@ all of them, and the median over rounds is reported with the ratios. Memory:
 the peak resident set of the process, and how much the steps added to it (beyond
 the data, the parameters and the library itself).
 The test suite never times anything.
+
+    python benchmarks/nets.py --against ../base     # A/B: this checkout against another
+
+`--against DIR` adds "before": circuitgrad imported from DIR (e.g. a `git worktree` of
+an earlier commit), alternated with this checkout's; each runs from its own tree.
 """
 import argparse
 import importlib.util
@@ -238,10 +243,12 @@ CASES = {"mlp": (mlp_data, {"circuitgrad": mlp_circuitgrad, "numpy": mlp_numpy, 
 
 
 # ---------------------------------------------------------------- measuring
-def measure(case, lib, reps):
+def measure(case, lib, reps, tree):
     """In this process: build the step, warm up, time reps steps; print one JSON line."""
     make_data, libs, _, warmup = CASES[case]
-    step = libs[lib](*make_data())
+    if lib in ("circuitgrad", "before"):
+        sys.path.insert(0, tree)                                 # this checkout's (or --against's) packages
+    step = libs["circuitgrad" if lib == "before" else lib](*make_data())
     before = peak_mb()                                           # data, parameters, the library
     losses = [step() for _ in range(warmup)]
     times = []
@@ -259,16 +266,17 @@ def available(lib):
     return lib != "torch" or importlib.util.find_spec("torch") is not None
 
 
-def run(cases, rounds, reps):
+def run(cases, rounds, reps, against=None):
     here = os.path.abspath(__file__)
     summary = {}
     for case in cases:
-        libs = [lib for lib in CASES[case][1] if available(lib)]
+        libs = [lib for lib in CASES[case][1] if available(lib)] + (["before"] if against else [])
         runs = {lib: [] for lib in libs}
         for r in range(rounds):
             for lib in libs:                                     # alternate: A B C A B C ...
+                tree = against if lib == "before" else os.path.dirname(os.path.dirname(here))
                 cmd = [sys.executable, here, "--child", "--case", case, "--lib", lib,
-                       "--reps", str(reps or CASES[case][2])]
+                       "--reps", str(reps or CASES[case][2]), "--tree", tree]
                 done = subprocess.run(cmd, capture_output=True, text=True)
                 if done.returncode != 0:
                     print(f"{case:5} {lib:12} failed: {done.stderr.strip().splitlines()[-1]}", flush=True)
@@ -293,7 +301,7 @@ def report(summary):
             print(f"  {case:5} {lib:12} {s['ms']:8.2f} ms   best {s['min_ms']:8.2f} ms   "
                   f"peak {s['peak_mb']:6.0f} MB   steps added {s['added_mb']:5.0f} MB")
         cg = libs.get("circuitgrad")
-        for peer in ("numpy", "torch"):
+        for peer in ("numpy", "torch", "before"):
             if cg and peer in libs:
                 print(f"  {case:5} circuitgrad / {peer}: {cg['ms'] / libs[peer]['ms']:.2f}x "
                       f"(best steps: {cg['min_ms'] / libs[peer]['min_ms']:.2f}x)")
@@ -305,13 +313,16 @@ def main():
     p.add_argument("--lib")
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--reps", type=int, default=0, help="timed steps per run (default: 40 mlp, 7 conv)")
+    p.add_argument("--against", help="another circuitgrad tree to compare with (A/B)")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    p.add_argument("--tree", help=argparse.SUPPRESS)
     p.add_argument("--json", action="store_true", help="print the summary as JSON too")
     args = p.parse_args()
     if args.child:
-        measure(args.case[0], args.lib, args.reps)
+        measure(args.case[0], args.lib, args.reps, args.tree)
         return
-    summary = run(args.case or list(CASES), args.rounds, args.reps)
+    summary = run(args.case or list(CASES), args.rounds, args.reps,
+                  os.path.abspath(args.against) if args.against else None)
     report(summary)
     if args.json:
         print(json.dumps(summary))

@@ -51,7 +51,8 @@ def run_train(args, out=print):
 
     solver = optim.Solver(model, F.cross_entropy, optimizer, (x_train, y_train), (x_val, y_val),
                           batch_size=args.batch_size, epochs=args.epochs, scheduler=scheduler,
-                          transform=data.Augment(flip=True) if args.augment else None,
+                          transform=(data.Augment(flip=args.augment, crop_padding=args.crop_padding)
+                                     if args.augment or args.crop_padding else None),
                           checkpoint=directory / "best.npz", progress=not args.no_progress,
                           seed=args.seed, log=out)
     history = solver.fit()
@@ -70,6 +71,7 @@ def run_train(args, out=print):
     summary = {
         "data": args.data, "model": args.model, "batchnorm": args.batchnorm, "optim": args.optim,
         "lr": lr, "weight_decay": args.weight_decay, "epochs": len(history["train_acc"]),
+        "augment": args.augment, "crop_padding": args.crop_padding,
         "batch_size": args.batch_size, "seed": args.seed,
         "train_samples": int(len(y_train)), "parameters": int(sum(p.size for p in model.parameters())),
         "test_accuracy": test_acc, "best_val_accuracy": solver.best_val_acc,

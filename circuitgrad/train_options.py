@@ -15,7 +15,7 @@ def add_arguments(train, evaluate):
     """Define the options of the two subcommands on their argparse parsers."""
     train.add_argument("--data", default="fashion-mnist",
                        help="fashion-mnist | mnist:DIR | cifar10:DIR | spiral | moons")
-    train.add_argument("--model", default="mlp", choices=["mlp", "convnet"])
+    train.add_argument("--model", default="mlp", choices=["mlp", "convnet", "lenet5", "vgg", "inception", "resnet"])
     train.add_argument("--batchnorm", action="store_true", help="convnet: BatchNorm after each conv")
     train.add_argument("--optim", default="adam", choices=list(OPTIMIZERS))
     train.add_argument("--lr", type=float, help="learning rate (default: per optimizer)")
@@ -26,6 +26,8 @@ def add_arguments(train, evaluate):
     train.add_argument("--batch-size", type=int, default=100)
     train.add_argument("--val-fraction", type=float, default=0.1)
     train.add_argument("--augment", action="store_true", help="random horizontal flips of training images")
+    train.add_argument("--crop-padding", type=int, default=0,
+                       help="random crops of training images padded by this many pixels (0: none)")
     train.add_argument("--limit", type=int, help="use only this many training samples (a quick run)")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default="runs/latest", help="directory for model.npz, plots, summary.json")

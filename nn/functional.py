@@ -6,10 +6,12 @@ explicit tuples, and calls one fused gate of nn.gates (or of the engine). An
 error names the function and the shapes involved. Inputs are Values or numpy
 arrays (arrays are constants); the result is a Value when any input is one.
 """
+import math
 import numbers
 
 import numpy as np
 
+from autograd import checks
 from autograd import gates as engine
 from autograd import random, raw
 
@@ -19,7 +21,7 @@ from .gates.layout import output_size
 __all__ = ["linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm",
            "dropout", "relu", "leaky_relu", "prelu", "elu", "sigmoid", "tanh", "softmax",
            "log_softmax", "cross_entropy", "multi_margin_loss", "binary_cross_entropy_with_logits",
-           "mse_loss", "l1_loss"]
+           "mse_loss", "l1_loss", "adaptive_avg_pool2d", "interpolate"]
 
 
 # ---------------------------------------------------------------- argument checks
@@ -134,20 +136,46 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as PyTorch), NCHW:
     out[n,o,y,x] = b[o] + Σ_{c,i,j} w[o,c,i,j]·x_padded[n, c, y·s + i·d, x·s + j·d].
 
-    weight (O, C, kh, kw); padding an int, a pair, 'valid' or 'same'; output
-    size (W - F + 2P)/S + 1 per axis with F = d·(k - 1) + 1. One fused gate:
-    im2col and one matmul."""
+    weight (O, C/groups, kh, kw); padding an int, a pair, 'valid' or 'same';
+    output size (W - F + 2P)/S + 1 per axis with F = d·(k - 1) + 1. One fused
+    gate: im2col and one matmul. groups > 1 splits the channels into groups,
+    each output channel seeing only its group's inputs (groups = C: depthwise);
+    see _block_diagonal."""
     x_shape = _four_d(input, "conv2d")
     w_shape = _four_d(weight, "conv2d", "weight")
-    _no_groups(groups, "conv2d")
-    if x_shape[1] != w_shape[1]:
+    groups = checks.integer("conv2d", "groups", groups, minimum=1)
+    if x_shape[1] % groups or w_shape[0] % groups:
+        raise ValueError(f"conv2d: groups={groups} must divide the input's {x_shape[1]} channels and the "
+                         f"weight's {w_shape[0]} output channels (input {x_shape}, weight {w_shape})")
+    if x_shape[1] != w_shape[1] * groups:
+        grouped = f" ({groups} groups of {w_shape[1]})" if groups > 1 else ""
         raise ValueError(f"conv2d: input {x_shape} has {x_shape[1]} channels but weight {w_shape} "
-                         f"expects {w_shape[1]}")
+                         f"expects {w_shape[1] * groups}{grouped}")
     _check_vector(bias, w_shape[0], "bias", "conv2d", x_shape)
     stride, dilation = _pair(stride, "stride", "conv2d"), _pair(dilation, "dilation", "conv2d")
     pad = _conv_padding(padding, w_shape[2:], stride, dilation, "conv2d")
     _out_hw(x_shape, w_shape[2:], stride, pad, dilation, "conv2d")
+    if groups > 1:
+        weight = _block_diagonal(weight, groups)
     return gates.conv2d(input, weight, bias, stride, pad, dilation)
+
+
+def _block_diagonal(weight, groups):
+    """A grouped convolution as an ordinary one: its weight (O, C/G, kh, kw)
+    placed in an (O, C, kh, kw) weight that is zero wherever an output channel
+    and an input channel belong to different groups (block diagonal in O x C).
+    Built with slicing and concatenate gates, so the gradient reaches the
+    grouped weight; simple, not fast: the convolution does G times the
+    arithmetic a grouped one needs (the zeros are multiplied too)."""
+    o, c_group = _shape(weight)[:2]
+    per_group, rest = o // groups, _shape(weight)[2:]
+    dtype = raw(weight).dtype
+    blocks = []
+    for g in range(groups):                        # a loop over groups of channels, not over pixels
+        before = np.zeros((per_group, g * c_group) + rest, dtype)
+        after = np.zeros((per_group, (groups - 1 - g) * c_group) + rest, dtype)
+        blocks.append(engine.concatenate([before, weight[g * per_group:(g + 1) * per_group], after], axis=1))
+    return engine.concatenate(blocks, axis=0)
 
 
 def conv_transpose2d(input, weight, bias=None, stride=1, padding=0, output_padding=0, groups=1, dilation=1):
@@ -204,6 +232,72 @@ def avg_pool2d(input, kernel_size, stride=None, padding=0, *, count_include_pad=
     return gates.avg_pool2d(input, kernel, stride, pad, bool(count_include_pad))
 
 
+# ---------------------------------------------------------------- resampling (issue 16)
+def _output_size(size, x_shape, op):
+    """(Ho, Wo) from an int, or a pair whose entries are ints or None (None: keep the input's size)."""
+    pair = (size, size) if size is None or isinstance(size, numbers.Integral) else size
+    if not isinstance(pair, (tuple, list)) or len(pair) != 2:
+        raise TypeError(f"{op}: the output size must be an int or a pair, got {size!r}")
+    return tuple(x_shape[2 + a] if s is None else checks.integer(op, "output size", s, minimum=1)
+                 for a, s in enumerate(pair))
+
+
+def _in_dtype_of(x, *matrices):
+    """A resampling gate's matrices in x's float dtype (float32 stays float32)."""
+    dtype = np.result_type(raw(x).dtype, np.float32)
+    return tuple(m.astype(dtype) for m in matrices)
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Average pooling to a given output size (Ho, Wo) whatever the input's
+    size: output pixel i averages the inputs floor(i·H/Ho) .. ceil((i+1)·H/Ho) - 1
+    (windows of about H/Ho, overlapping when Ho does not divide H). output_size
+    an int, or a pair whose None entries keep the input's size; 1 is global
+    average pooling. One gate: out = R·x·Cᵀ with averaging matrices R and C."""
+    x_shape = _four_d(input, "adaptive_avg_pool2d")
+    (ho, wo), (h, w) = _output_size(output_size, x_shape, "adaptive_avg_pool2d"), x_shape[2:]
+    matrices = gates.resample.average_matrix(h, ho), gates.resample.average_matrix(w, wo)
+    return gates.adaptive_avg_pool2d(input, *_in_dtype_of(input, *matrices))
+
+
+def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """Resize images (N, C, H, W) to `size` (an int or a pair), or by
+    `scale_factor` (a number or a pair: the output is floor(H·s) x floor(W·s)).
+
+    mode 'nearest': output pixel i copies input floor(i·H/Ho) (with a scale
+    factor, floor(i/s)). mode 'bilinear': linear interpolation along H and
+    along W between the two nearest input pixels; align_corners=False (the
+    default) matches pixel centres, (i + ½)·H/Ho - ½ clamped at 0, and
+    align_corners=True matches the corner pixels, i·(H - 1)/(Ho - 1). As
+    PyTorch, an output as large as the input is a copy. One gate: out = R·x·Cᵀ."""
+    op = "interpolate"
+    x_shape = _four_d(input, op)
+    checks.choice(op, "mode", mode, ("nearest", "bilinear"))
+    if mode == "nearest" and align_corners is not None:
+        raise ValueError(f"{op}: align_corners only applies to mode='bilinear', got align_corners={align_corners!r}")
+    align_corners = checks.boolean(op, "align_corners", False if align_corners is None else align_corners)
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: give either size or scale_factor, got size={size!r}, scale_factor={scale_factor!r}")
+    if size is not None:
+        out_hw, scales = _output_size(size, x_shape, op), (None, None)
+    else:
+        scales = scale_factor if isinstance(scale_factor, (tuple, list)) else (scale_factor, scale_factor)
+        if len(scales) != 2:
+            raise ValueError(f"{op}: scale_factor must be a number or a pair, got {scale_factor!r}")
+        scales = tuple(checks.number(op, "scale_factor", s, above=0) for s in scales)
+        out_hw = tuple(int(math.floor(n * s)) for n, s in zip(x_shape[2:], scales))
+        if min(out_hw) < 1:
+            raise ValueError(f"{op}: scale_factor {scale_factor!r} makes the input {x_shape} empty ({out_hw})")
+    if mode == "nearest":
+        gate = gates.upsample_nearest2d
+        matrices = [gates.resample.nearest_matrix(x_shape[2 + a], out_hw[a], scales[a]) for a in (0, 1)]
+    else:
+        gate = gates.upsample_bilinear2d
+        matrices = [gates.resample.linear_matrix(x_shape[2 + a], out_hw[a], scales[a], align_corners)
+                    for a in (0, 1)]
+    return gate(input, *_in_dtype_of(input, *matrices))
+
+
 # ---------------------------------------------------------------- normalisation and dropout
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Batch normalisation over every axis but the channels (axis 1):
@@ -228,8 +322,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if m < 2:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, "
                              f"got input shape {x_shape}")
-        axes = gates.norm.stat_axes(x.ndim)
-        mean, var = np.mean(x, axis=axes), np.var(x, axis=axes)
+        mean, var = gates.norm.batch_statistics(x)
         if training and running_mean is not None:
             _running_update(running_mean, mean, momentum)
         if training and running_var is not None:

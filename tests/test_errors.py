@@ -45,7 +45,7 @@ CATALOGUE = [
     ("add a string", lambda: V(3) + "abc", TypeError, ["add", "str", "(3,)"]),
     ("scalar plus a string", lambda: Value(1.0) + "abc", TypeError, ["add", "str", "1.0"]),
     ("multiply by None", lambda: V(2) * None, TypeError, ["mul", "NoneType"]),
-    ("add a ragged list", lambda: V(2) + [[1, 2], [3]], ValueError, ["add", "list"]),
+    ("add a ragged list", lambda: V(2) + [[1, 2], [3]], TypeError, ["add", "list", "ragged"]),
     ("complex result", lambda: Value(-8.0) ** (1 / 3), TypeError, ["pow", "complex", "-8.0"]),
     ("scalar division by zero", lambda: Value(1.0) / Value(0.0), ZeroDivisionError,
      ["div", "zero", "0.0"]),

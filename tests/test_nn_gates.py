@@ -97,6 +97,21 @@ def test_conv2d(x, w, b, stride, padding, dilation):
     "conv2d over drawn kernels 1..3, strides 1..3, dilations 1..2, int/pair/'same'/'valid' padding, batch 1..2"
 
 
+@st.composite
+def grouped_conv2d_args(draw):
+    kernel, stride, dilation, padding, (h, w) = draw(conv_geometry())
+    groups, per_in, per_out = draw(st.integers(2, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    n, c, o = draw(st.integers(1, 2)), groups * per_in, groups * per_out
+    bias = draw(st.one_of(st.none(), arrays((o,))))
+    return draw(arrays((n, c, h, w))), draw(arrays((o, per_in) + kernel)), bias, stride, padding, dilation, groups
+
+
+@settings(max_examples=30)
+@check_gate(F.conv2d, grouped_conv2d_args(), second_order=False)
+def test_conv2d_groups(x, w, b, stride, padding, dilation, groups):
+    "grouped convolution (2 or 3 groups, depthwise included), its weight placed block-diagonally"
+
+
 @few
 @check_gate(lambda x, w, b, stride, padding, extra, dilation:
             F.conv_transpose2d(x, w, b, stride, padding, output_padding=extra, dilation=dilation),
@@ -136,6 +151,44 @@ def avg_pool_args(draw):
             avg_pool_args(), second_order=False)
 def test_avg_pool2d(x, kernel, stride, padding, count):
     "average pooling, zero padding counted in the divisor or not"
+
+
+# ---------------------------------------------------------------- resampling (issue 16)
+@st.composite
+def adaptive_pool_args(draw):
+    x = draw(arrays((draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 6)),
+                     draw(st.integers(1, 6)))))
+    size = draw(st.one_of(st.integers(1, 7), st.tuples(st.one_of(st.none(), st.integers(1, 7)), st.integers(1, 7))))
+    return x, size
+
+
+@check_gate(F.adaptive_avg_pool2d, adaptive_pool_args())
+def test_adaptive_avg_pool2d(x, size):
+    "adaptive average pooling to drawn sizes, smaller and larger than the input (overlapping windows), None axes"
+
+
+@st.composite
+def interpolate_args(draw, mode):
+    x = draw(arrays((draw(st.integers(1, 2)), draw(st.integers(1, 2)), draw(st.integers(1, 5)),
+                     draw(st.integers(1, 5)))))
+    if draw(st.booleans()):
+        size, scale = draw(st.tuples(st.integers(1, 9), st.integers(1, 9))), None
+    else:
+        size, scale = None, draw(st.sampled_from([2, 3, 1.5, 0.5, (2, 1.7)]))
+        assume(all(int(n * s) >= 1 for n, s in zip(x.shape[2:], np.broadcast_to(scale, 2))))
+    corners = draw(st.sampled_from([None, False, True])) if mode == "bilinear" else None
+    return x, size, scale, corners
+
+
+@check_gate(lambda x, size, scale, corners: F.interpolate(x, size, scale, "nearest"), interpolate_args("nearest"))
+def test_upsample_nearest2d(x, size, scale, corners):
+    "nearest-neighbour resizing to drawn sizes and by drawn scale factors (up and down)"
+
+
+@check_gate(lambda x, size, scale, corners: F.interpolate(x, size, scale, "bilinear", corners),
+            interpolate_args("bilinear"))
+def test_upsample_bilinear2d(x, size, scale, corners):
+    "bilinear resizing, align_corners False and True, to drawn sizes and by drawn scale factors"
 
 
 # ---------------------------------------------------------------- batch norm

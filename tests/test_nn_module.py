@@ -192,7 +192,7 @@ def test_every_call_opens_a_scope_named_after_the_module():
     net = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
     out = net(np.ones((1, 2), np.float32))
     assert out.scope.path() == ["Sequential", "ReLU"]              # the relu gate, inside both
-    assert out._a.scope.path() == ["Sequential", "Linear"]         # the linear gate
+    assert out.inputs[0].scope.path() == ["Sequential", "Linear"]         # the linear gate
 
 
 def test_a_module_without_forward_says_so():

@@ -157,7 +157,7 @@ def test_weak_references_and_collection():
     x = Value(np.ones(1000))
     y = (x * 2).exp()
     ref = weakref.ref(y)
-    mid = weakref.ref(y._a)                              # the intermediate x * 2
+    mid = weakref.ref(y.inputs[0])                              # the intermediate x * 2
     y.sum().backward()
     del y
     assert ref() is None and mid() is None             # freed by reference counting alone

@@ -6,14 +6,16 @@ engine's own table in autograd/gates.py.
     conv.py         conv2d, conv_transpose2d                im2col + one matmul / col2im
     pool.py         max_pool2d, avg_pool2d                  a loop over kernel offsets
     norm.py         batch_norm                              the closed-form backward
+    resample.py     adaptive_avg_pool2d,                    out = R·x·Cᵀ: one matrix per axis
+                    upsample_nearest2d, upsample_bilinear2d
     activation.py   softmax, log_softmax, prelu, dropout, guided_relu
     loss.py         cross_entropy, multi_margin, bce_with_logits, mse, l1
 
 Gates take plain, already validated arguments (tuples for strides and
 paddings); nn.functional is the public face that checks and normalises them.
-linear, the activations and the elementwise losses write their local
-gradients with operators, so they can be differentiated again
-(create_graph=True); the convolution, pooling, batch-norm, cross-entropy and
+linear, the activations, the elementwise losses and the resampling gates
+write their local gradients with operators, so they can be differentiated
+again (create_graph=True); the convolution, pooling, batch-norm, cross-entropy and
 multi-margin gates compute theirs with numpy directly, for speed: first order.
 """
 from autograd import Gate
@@ -24,6 +26,7 @@ from .linear import linear
 from .loss import bce_with_logits, cross_entropy, l1, mse, multi_margin
 from .norm import batch_norm
 from .pool import avg_pool2d, max_pool2d
+from .resample import adaptive_avg_pool2d, upsample_bilinear2d, upsample_nearest2d
 
 TABLE = {g.name: g for g in list(globals().values()) if isinstance(g, Gate)}
 """Every fused gate of nn by name; tests/test_nn_gates.py walks it."""

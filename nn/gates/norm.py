@@ -13,11 +13,26 @@ depend on x and the gradient flows through them too:
 
 In evaluation μ and σ² are the running statistics, constants:
 d/dx = g·γ/√(σ² + ε). The statistics are passed in (nn.functional.batch_norm
-computes them and updates the running averages), so this gate only normalises.
+computes them with `batch_statistics` and updates the running averages), so
+this gate only normalises.
+
+Speed. Every formula above is per channel: a few sums over the m values of a
+channel, then one multiply-add per element. So the gate computes, per channel,
+the numbers a, b, c of
+
+    out = a·x + b                    (a = γ/√(σ² + ε), b = β - μ·a)
+    d/dx = a·g + b'·x + c'           (the training formula, expanded)
+
+and x̂ is never stored: Σ g·x̂ = (Σ g·x - μ·Σ g)/√(σ² + ε). A convolution's
+output is channels last in memory (see layout.py): it is then a matrix with
+one row per pixel and one column per channel, and a sum over the rows is one
+matrix-vector product with a vector of ones.
 """
 import numpy as np
 
 from autograd import Gate
+
+from .layout import channels_last, in_layout_of, is_channels_last
 
 
 def stat_axes(ndim):
@@ -30,40 +45,89 @@ def _per_channel(v, ndim):
     return np.reshape(v, (1, -1) + (1,) * (ndim - 2))
 
 
+def _rows(x):
+    """x as a (values, channels) matrix without copying, or None when its memory is not laid out so."""
+    if x.ndim == 2:
+        return x
+    if x.ndim == 4 and is_channels_last(x) and channels_last(x).flags.c_contiguous:
+        return channels_last(x).reshape(-1, x.shape[1])
+    return None
+
+
+def channel_sums(x):
+    """Σ x per channel (over every axis but 1)."""
+    matrix = _rows(x)
+    if matrix is None:
+        return x.sum(axis=stat_axes(x.ndim))
+    return np.ones(len(matrix), x.dtype) @ matrix
+
+
+def channel_dots(a, b):
+    """Σ a·b per channel, without the product as an array when the layout allows."""
+    a = in_layout_of(a, b) if a.ndim == 4 else a
+    rows_a, rows_b = _rows(a), _rows(b)
+    if rows_a is None or rows_b is None:
+        return np.sum(a * b, axis=stat_axes(a.ndim))
+    return np.einsum("ij,ij->j", rows_a, rows_b)
+
+
+def batch_statistics(x):
+    """(mean, biased variance) per channel, in x's dtype: two passes (the
+    variance of the centred values, which keeps float32 accurate)."""
+    m = x.size // x.shape[1]
+    mean = channel_sums(x) / x.dtype.type(m)
+    centred = x - _per_channel(mean, x.ndim)
+    return mean, channel_dots(centred, centred) / x.dtype.type(m)
+
+
+def _scale(weight, var, eps, x):
+    """a = γ/√(σ² + ε) per channel (γ = 1 without weight), in x's dtype."""
+    a = 1 / np.sqrt(np.asarray(var, x.dtype) + x.dtype.type(eps))
+    return a if weight is None else a * weight
+
+
+def _multiply_add(x, a, b):
+    """a·x + b with per-channel a, b, in x's memory layout."""
+    out = x * _per_channel(a, x.ndim)
+    out += _per_channel(b, x.ndim)
+    return out
+
+
 def _batch_norm(x, weight, bias, mean, var, eps, training):
     # statistics in x's precision (running statistics may be kept in another)
-    mean, var = np.asarray(mean, x.dtype), np.asarray(var, x.dtype)
-    inv_std = _per_channel(1 / np.sqrt(var + x.dtype.type(eps)), x.ndim)
-    x_hat = x - _per_channel(mean, x.ndim)
-    x_hat *= inv_std
-    out = x_hat * _per_channel(weight, x.ndim) if weight is not None else x_hat.copy()
-    if bias is not None:
-        out += _per_channel(bias, x.ndim)
-    return out, (x_hat, inv_std)
+    mean = np.asarray(mean, x.dtype)
+    a = _scale(weight, var, eps, x)
+    b = -mean * a if bias is None else bias - mean * a
+    return _multiply_add(x, a, b)
 
 
-def _batch_norm_grad_x(g, cache, x, weight, bias, mean, var, eps, training):
-    x_hat, inv_std = cache
-    scale = inv_std if weight is None else inv_std * _per_channel(weight, x.ndim)
+def _batch_norm_grad_x(g, out, x, weight, bias, mean, var, eps, training):
+    a = _scale(weight, var, eps, x)
     if not training:
-        return g * scale
-    axes = stat_axes(x.ndim)
-    centred = g - g.mean(axis=axes, keepdims=True)
-    centred -= x_hat * (g * x_hat).mean(axis=axes, keepdims=True)
-    centred *= scale
-    return centred
+        return g * _per_channel(a, x.ndim)
+    g = in_layout_of(g, x) if x.ndim == 4 else g
+    m, mean = x.dtype.type(x.size // x.shape[1]), np.asarray(mean, x.dtype)
+    inv_std = 1 / np.sqrt(np.asarray(var, x.dtype) + x.dtype.type(eps))
+    sum_g = channel_sums(g)
+    sum_g_xhat = (channel_dots(g, x) - mean * sum_g) * inv_std
+    # a·(g - Σg/m - x̂·Σg·x̂/m) with x̂ = (x - μ)/√(σ² + ε), as a·g + slope·x + shift
+    slope = -a * inv_std * sum_g_xhat / m
+    shift = -a * sum_g / m - slope * mean
+    dx = _multiply_add(x, slope, shift)
+    dx += g * _per_channel(a, x.ndim)
+    return dx
 
 
-def _batch_norm_grad_weight(g, cache, x, weight, bias, mean, var, eps, training):
-    return np.sum(g * cache[0], axis=stat_axes(x.ndim))
+def _batch_norm_grad_weight(g, out, x, weight, bias, mean, var, eps, training):
+    inv_std = 1 / np.sqrt(np.asarray(var, x.dtype) + x.dtype.type(eps))
+    return (channel_dots(g, x) - np.asarray(mean, x.dtype) * channel_sums(g)) * inv_std    # Σ g·x̂
 
 
-def _batch_norm_grad_bias(g, cache, x, weight, bias, mean, var, eps, training):
-    return np.sum(g, axis=stat_axes(x.ndim))
+def _batch_norm_grad_bias(g, out, x, weight, bias, mean, var, eps, training):
+    return channel_sums(g)
 
 
 batch_norm = Gate("batch_norm", _batch_norm, _batch_norm_grad_x, _batch_norm_grad_weight, _batch_norm_grad_bias,
-                  cached=True,
                   doc="out = γ·(x - μ)/√(σ² + ε) + β per channel;  in training (μ, σ² of the batch): "
                       "d/dx = γ/√(σ²+ε)·(g - mean g - x̂·mean(g·x̂)); in eval: d/dx = g·γ/√(σ²+ε);  "
                       "d/dγ = Σ g·x̂, d/dβ = Σ g")

@@ -1,4 +1,4 @@
-"""Linear (fully connected) and Flatten."""
+"""Linear (fully connected), Flatten and Identity."""
 import math
 
 import numpy as np
@@ -54,3 +54,15 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Identity(Module):
+    """out = x: a placeholder layer (a shortcut without a projection, a
+    classifier head removed for feature extraction). Takes and ignores any
+    constructor arguments, as PyTorch's."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+
+    def forward(self, x):
+        return x

@@ -32,3 +32,20 @@ class AvgPool2d(Module):
 
     def extra_repr(self):
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class AdaptiveAvgPool2d(Module):
+    """Average pooling to a fixed output size, whatever the input's size:
+    `AdaptiveAvgPool2d(output_size)` (an int, or a pair whose None entries keep
+    the input's size). `AdaptiveAvgPool2d(1)` is global average pooling, the
+    last layer before the classifier of GoogLeNet and ResNet: out[n, c] = mean of x[n, c]."""
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"

@@ -5,3 +5,5 @@ the models `circuitgrad train --model ...` builds.
                      inception, resnet (sized for 28x28 grayscale by default)
     language.py      character-level language models: rnn, lstm, gru, transformer
 """
+from . import classifiers  # noqa: E402,F401
+from .classifiers import BasicBlock, Inception, convnet, inception, lenet5, mlp, resnet, vgg  # noqa: E402,F401
