@@ -15,6 +15,7 @@ local gradient itself).
 import numpy as np
 
 from autograd import Value
+from nn.gates import resample
 
 
 class Example:
@@ -94,4 +95,11 @@ EXAMPLES = {
                                   1e-5, True),
     "avg_pool2d": lambda: Example(_images((1, 1, 2, 2), "x"), (2, 2), (2, 2), (0, 0, 0, 0), True),
     "max_pool2d": lambda: Example(_images((1, 1, 2, 2), "x"), (2, 2), (2, 2), (0, 0, 0, 0), (1, 1)),
+    # resampling: out = R·x·Cᵀ with the matrices nn.functional builds (2x3 -> 1x2; 1x2 -> 1x4)
+    "adaptive_avg_pool2d": lambda: Example(_images((1, 1, 2, 3), "x"), resample.average_matrix(2, 1),
+                                           resample.average_matrix(3, 2)),
+    "upsample_nearest2d": lambda: Example(_images((1, 1, 1, 2), "x"), resample.nearest_matrix(1, 1),
+                                          resample.nearest_matrix(2, 4)),
+    "upsample_bilinear2d": lambda: Example(_images((1, 1, 1, 2), "x"), resample.linear_matrix(1, 1),
+                                           resample.linear_matrix(2, 4)),
 }
