@@ -2,9 +2,10 @@
 
 Sphinx with myst-nb (executes every lesson in notebooks/ and caches it with
 jupyter-cache), autodoc (the API reference from the docstrings), sphinx-argparse
-(the command line from its parser) and five small extensions of our own in
-_ext/: the gate table, the API pages, plain-text docstrings, snapshots of interactive cells and the
-checks that fail the build. The build runs with -W: every warning is an error.
+(the command line from its parser) and small extensions of our own in _ext/: the
+gate table, the API pages, plain-text docstrings, snapshots of interactive cells,
+a lesson cache that follows the library's code, and the checks that fail the
+build. The build runs with -W: every warning is an error.
 """
 import os
 import sys
@@ -31,6 +32,7 @@ extensions = [
     "api_reference",
     "gate_table",
     "widget_snapshots",
+    "lesson_cache",
     "checks",
 ]
 
@@ -41,7 +43,7 @@ default_role = "code"               # `x` in a docstring is code, as in the READ
 smartquotes = False                 # formulas and code keep their straight quotes (a', "mean")
 
 # ---------------------------------------------------------------- the lessons (myst-nb)
-nb_execution_mode = "cache"         # jupyter-cache: a lesson runs again only when its source changed
+nb_execution_mode = "cache"         # jupyter-cache: a lesson runs again when it or the library changed
 nb_execution_raise_on_error = True  # a failing lesson fails the build
 nb_execution_show_tb = True
 nb_execution_in_temp = True         # whatever a lesson writes goes to a temporary directory

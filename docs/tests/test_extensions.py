@@ -172,3 +172,20 @@ def test_a_public_name_without_its_own_docstring_is_reported(monkeypatch):
     checks.require_docstring(None, "function", "m._private", len, {}, [])
     checks.require_docstring(None, "attribute", "m.C.x", 3, {}, [])
     assert said == ["missing docstring: class m.Bare", "missing docstring: function m.f"]
+
+
+# ---------------------------------------------------------------- the lesson cache
+def test_the_lesson_cache_is_emptied_when_the_library_changes(tmp_path):
+    from lesson_cache import follow_code
+    (tmp_path / "nn").mkdir()
+    source = tmp_path / "nn" / "layer.py"
+    source.write_text("SIZE = 1\n")
+    cache = tmp_path / "_build" / ".jupyter_cache"
+    assert not follow_code(cache, tmp_path)                   # a new cache: nothing to forget
+    (cache / "executed").mkdir()
+    assert not follow_code(cache, tmp_path) and (cache / "executed").is_dir()    # same code: kept
+    source.write_text("SIZE = 2\n")
+    assert follow_code(cache, tmp_path) and not (cache / "executed").exists()    # changed: emptied
+    (cache / "executed").mkdir()
+    (cache / "circuitgrad-sources.sha256").unlink()
+    assert follow_code(cache, tmp_path) and not (cache / "executed").exists()    # unknown origin: emptied

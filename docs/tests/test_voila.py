@@ -1,10 +1,10 @@
 """The lessons run live (`make lessons`: Voila): the sliders of lesson 01 move and
 the circuit is redrawn, in a real browser (headless Chromium)."""
 import os
+import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -30,9 +30,9 @@ def voila_lesson():
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 120
-        while True:
+        while True:                # listening yet? (a page request would run the lesson once more)
             try:
-                urllib.request.urlopen(url, timeout=120).close()
+                socket.create_connection(("127.0.0.1", port), timeout=5).close()
                 break
             except OSError:
                 if time.monotonic() > deadline or server.poll() is not None:
