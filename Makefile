@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 FASHION_MNIST := /usr/share/datasets/fashion-mnist
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test fashion-mnist
+.PHONY: demo test fashion-mnist docs lessons chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,30 @@ fashion-mnist:
 test: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[test,notebooks]'
 	$(BIN)/python -m pytest
+
+# The site (README, "The lessons as a website"): Sphinx + myst-nb build it from this
+# checkout into docs/_build/quick/html (the lessons at the test suite's small settings),
+# or docs/_build/full/html with FULL=1 (the lessons at full size); lessons run again only
+# when they changed (jupyter-cache). Any warning, a failing lesson, a broken link or a
+# public name without a docstring fails the build; then headless Chromium checks the pages.
+SITE := docs/_build/$(if $(FULL),full,quick)
+
+docs: $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[notebooks,docs,test]'
+	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || $(MAKE) -s chromium
+	rm -rf $(SITE)/html
+	CIRCUITGRAD_QUICK=$(if $(FULL),0,1) $(BIN)/sphinx-build -W --keep-going -j auto -q -b html docs $(SITE)/html
+	CIRCUITGRAD_SITE=$(SITE)/html $(BIN)/python -m pytest -q docs/tests
+	@echo "The site: $(SITE)/html/index.html"
+
+chromium:
+	@command -v apt-get >/dev/null 2>&1 && \
+	  ($(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1 || \
+	   ($(SUDO) apt-get update -qq >/dev/null 2>&1 && \
+	    $(SUDO) apt-get install -y -qq chromium chromium-driver >/dev/null 2>&1)) || \
+	  (echo "The site's browser test needs Chromium and its driver: apt-get install chromium chromium-driver"; exit 1)
+
+# The lessons live in the browser, sliders and all (Voila), at full size.
+lessons: $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[notebooks]'
+	$(BIN)/voila notebooks/ --VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension

@@ -9,6 +9,7 @@ indented tree and needs no Graphviz at all.
 """
 import html
 import inspect
+import uuid
 import weakref
 
 import graphviz
@@ -33,13 +34,40 @@ class Circuit(graphviz.Digraph):
     explains how to install it."""
 
     def pipe(self, *args, **kwargs):
+        """graphviz.Digraph.pipe: the drawing as bytes (or text) in a format, e.g. format="svg"."""
         return _needs_dot(super().pipe, *args, **kwargs)
 
     def render(self, *args, **kwargs):
+        """graphviz.Digraph.render: write the drawing to a file, e.g. render("circuit", format="svg")."""
         return _needs_dot(super().render, *args, **kwargs)
 
-    def _repr_mimebundle_(self, *args, **kwargs):
-        return _needs_dot(super()._repr_mimebundle_, *args, **kwargs)
+    def _repr_mimebundle_(self, include=None, exclude=None, **kwargs):
+        """The drawing for Jupyter: the SVG, and the same SVG as HTML that fits
+        the width of the page and zooms to full size on a click."""
+        bundle = _needs_dot(super()._repr_mimebundle_, include, exclude, **kwargs)
+        if (include is None or "text/html" in include) and "text/html" not in (exclude or ()):
+            svg = bundle.get("image/svg+xml") or _needs_dot(self.pipe, format="svg", encoding="utf-8")
+            bundle["text/html"] = fit_to_width(svg)
+        return bundle
+
+
+# A wide circuit (a chain of 10 gates is ~3,000 px) is scaled down to the width of
+# the page; a click on it shows it at full size, scrolling sideways (a hidden
+# checkbox keeps the state, so it works without JavaScript, in Jupyter and on the site).
+FIT_STYLE = (".circuitgrad-circuit{overflow-x:auto;max-width:100%}"
+             ".circuitgrad-circuit>label{display:block;margin:0}"
+             ".circuitgrad-circuit>label>svg{max-width:100%;height:auto;cursor:zoom-in}"
+             ".circuitgrad-circuit>input:checked+label>svg{max-width:none;cursor:zoom-out}")
+
+
+def fit_to_width(svg):
+    """An SVG drawing as HTML that fits the width of the page and toggles to
+    full size when clicked (see FIT_STYLE)."""
+    svg = svg[svg.index("<svg"):]                 # no XML prolog or doctype inside HTML
+    key = f"circuitgrad-zoom-{uuid.uuid4().hex}"     # unique on a page of many drawings
+    return (f'<div class="circuitgrad-circuit"><style>{FIT_STYLE}</style>'
+            f'<input type="checkbox" id="{key}" hidden>'
+            f'<label for="{key}" title="click to zoom">{svg}</label></div>')
 
 
 def _needs_dot(method, *args, **kwargs):

@@ -7,6 +7,13 @@ from circuitgrad import __version__
 
 def main(argv=None):
     """Entry point of the `circuitgrad` console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    return args.run(args)
+
+
+def build_parser():
+    """The `circuitgrad` command's argument parser, with every subcommand
+    (the site's command-line reference is generated from it)."""
     parser = argparse.ArgumentParser(
         prog="circuitgrad", description="Backpropagation as a circuit of gates.")
     parser.add_argument("--version", action="version", version=f"circuitgrad {__version__}")
@@ -34,8 +41,7 @@ def main(argv=None):
     train.set_defaults(run=_run_train)
     evaluate.set_defaults(run=_run_evaluate)
 
-    args = parser.parse_args(argv)
-    return args.run(args)
+    return parser
 
 
 def _run_draw(args):

@@ -69,6 +69,19 @@ def test_an_array_constant_is_an_input_box():
     assert "constant<br/>" in source and "float64 (4, 3)" in source
 
 
+def test_parameters_are_written_on_the_gate_not_drawn_as_input_wires():
+    import nn.functional as F
+    x = Value(np.array([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]]), label="x")
+    loss = F.cross_entropy(x.sum(axis=1, keepdims=True) * x, np.array([0, 2]))   # labels, 'mean'
+    loss.backward()
+    source = draw(loss).source
+    wires = re.findall(r"^\s*(\w+) \[shape=plaintext", source, flags=re.M)
+    assert wires == ["out"]                     # no wire for axis, keepdims, labels or 'mean'
+    assert "axis=1 keepdims" in source and "reduction=&#x27;mean&#x27;" in source
+    conv = F.conv2d(Value(np.ones((1, 1, 3, 3))), Value(np.ones((1, 1, 2, 2))))   # bias None
+    assert "None" not in draw(conv).source
+
+
 def test_options_hide_values_or_gradients_and_set_direction():
     f = simple_circuit()
     f.backward()
@@ -197,6 +210,29 @@ def test_renders_svg_for_real(tmp_path):
     assert svg.lstrip().startswith("<?xml") and "<svg" in svg and "-12" in svg
     path = draw(f).render(tmp_path / "circuit", format="png")
     assert open(path, "rb").read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.skipif(not has_dot, reason="Graphviz's dot is not installed (CI installs it)")
+def test_jupyter_shows_the_svg_fitted_to_the_page_and_zooming_on_click():
+    h = x = Value(0.5, label="x")
+    for _ in range(10):                         # a chain of 10 gates: ~3,000 px wide at full size
+        h = (h * 3.0).sigmoid()
+    h.backward()
+    bundle = draw(h)._repr_mimebundle_()
+    svg, page = bundle["image/svg+xml"], bundle["text/html"]
+    assert svg.lstrip().startswith("<?xml")
+    drawing = svg[svg.index("<svg"):]
+    assert page.count("<svg") == 1 and drawing in page and "<?xml" not in page and "DOCTYPE" not in page
+    assert float(re.search(r'<svg width="(\d+)pt', drawing).group(1)) > 1500
+    # fitted: scaled to the width, aspect kept; a click toggles the checkbox that lifts the limit
+    assert "label>svg{max-width:100%;height:auto" in page
+    assert "input:checked+label>svg{max-width:none" in page
+    key = re.search(r'<input type="checkbox" id="([^"]+)" hidden><label for="([^"]+)"', page)
+    assert key and key.group(1) == key.group(2)
+    other = re.search(r'id="([^"]+)"', draw(h)._repr_mimebundle_()["text/html"]).group(1)
+    assert other != key.group(1)                # two drawings on one page zoom independently
+    assert draw(h)._repr_mimebundle_(include=["image/png"]).keys() == {"image/png"}
+    assert "text/html" not in draw(h)._repr_mimebundle_(exclude=["text/html"])
 
 
 # ---------------------------------------------------------------- the draw command
