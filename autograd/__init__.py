@@ -23,7 +23,7 @@ from .draw import draw, draw_text
 from .gate import Gate, raw
 from .gates import concatenate, maximum, minimum, stack, where
 from .gradcheck import gradcheck
-from .mode import enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
+from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
 from .random import generator, manual_seed
 
 __version__ = "0.1.0"
@@ -35,4 +35,4 @@ __circuitgrad__ = __version__
 
 __all__ = ["Value", "Gate", "gates", "grad", "gradcheck", "maximum", "minimum", "concatenate",
            "stack", "where", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "scope", "raw", "manual_seed", "generator", "draw", "draw_text"]
+           "scope", "detect_anomaly", "raw", "manual_seed", "generator", "draw", "draw_text"]

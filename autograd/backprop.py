@@ -19,8 +19,8 @@ import itertools
 import numpy as np
 
 from . import gates
-from .gate import _ERRORS, gate_error, raw
-from .mode import set_grad_enabled
+from .gate import _ERRORS, _all_finite, anomaly, gate_error, raw
+from .mode import anomaly_detection, set_grad_enabled
 from .value import CONSTANT, LEAF, RELEASED, Value
 
 
@@ -60,6 +60,7 @@ def run(root, seed, keep_graph, create_graph, captured=None):
     waiting[root._depth] = [root]
     root._grad_so_far = seed
     sent = None if keep_graph else RELEASED  # what a node's _grad_so_far becomes once it has sent on
+    check = anomaly_detection()              # detect_anomaly: every gradient sent is checked
     try:
         with set_grad_enabled(create_graph):
             for depth in range(root._depth, LEAF - 1, -1):          # deepest first
@@ -78,6 +79,9 @@ def run(root, seed, keep_graph, create_graph, captured=None):
                     a, b = node._left, node._right
                     if b is None or create_graph:
                         for x, gx in local_gradients(node, g, create_graph):
+                            if check and not _all_finite(raw(gx)):
+                                raise anomaly(gate, f"the gradient for an input ({x.dtype} {x.shape})",
+                                              "backward", node.inputs, node.scope)
                             deliver(x, gx, waiting)
                         if gate.cached and not keep_graph:
                             node._saved = None    # what the gate saved is gone with the graph
@@ -92,6 +96,8 @@ def run(root, seed, keep_graph, create_graph, captured=None):
                             ga = grad_a(g, out, x, y)
                             if type(ga) is not float:
                                 ga = fit_gradient(ga, a, g)
+                            if check and not _all_finite(ga):
+                                raise anomaly(gate, "the gradient for input 0", "backward", (a, b), node.scope)
                             so_far = a._grad_so_far                  # deliver(a, ga)
                             if so_far is None:
                                 a._grad_so_far = ga
@@ -108,6 +114,8 @@ def run(root, seed, keep_graph, create_graph, captured=None):
                             gb = grad_b(g, out, x, y)
                             if type(gb) is not float:
                                 gb = fit_gradient(gb, b, g)
+                            if check and not _all_finite(gb):
+                                raise anomaly(gate, "the gradient for input 1", "backward", (a, b), node.scope)
                             so_far = b._grad_so_far                  # deliver(b, gb)
                             if so_far is None:
                                 b._grad_so_far = gb

@@ -26,13 +26,15 @@ that backward multiplies into the gradient arriving at the gate's output:
   receive the cache in place of `out`: a fused gate can save work for its
   backward (an im2col matrix, the positions of maxima). Backward releases it.
 """
+import math
+
 import numpy as np
 
 # value.py imports this module before it defines Value (so that the class can
 # say `__mul__ = gates.mul.operate`): the gates below read `values.Value` when
 # they run, not when this module is imported.
 from . import value as values
-from .mode import OFF, current_recording
+from .mode import CHECKED, OFF, anomaly_detection, current_recording
 
 PLAIN = -2    # the depth of plain data (numbers, arrays): a gate given no Value makes no node
 _ERRORS = (IndexError, TypeError, ValueError, ArithmeticError)   # reported naming the gate
@@ -81,8 +83,20 @@ class Gate:
             return out
         if type(out) is not float:
             out = self.checked(out, inputs)
-        scope = current_recording()                   # OFF under no_grad, else the current scope
-        if depth == values.CONSTANT or scope is OFF:
+        return self.record(out, inputs, depth, current_recording(), cache)
+
+    def record(self, out, inputs, depth, scope, cache=None):
+        """The Value the gate returns for its output data: a constant under
+        no_grad (scope OFF) or when no input needs a gradient, else a new node
+        of the graph, one deeper than its deepest input, in `scope`. Under
+        detect_anomaly (scope CHECKED, or any scope) the output is checked first."""
+        if scope is OFF:
+            return values.constant(out)
+        if scope is CHECKED or (scope is not None and anomaly_detection()):
+            if not _all_finite(out):
+                raise anomaly(self, "its output", "forward", inputs, None if scope is CHECKED else scope)
+            scope = None if scope is CHECKED else scope
+        if depth == values.CONSTANT:
             return values.constant(out)
         return values.node(self, out, self.recorded(inputs), depth + 1, scope, cache)
 
@@ -152,9 +166,7 @@ def two_values(gate):
         depth = a._depth if a._depth > b._depth else b._depth
         scope = current_recording()                   # None: grad mode on, outside any scope
         if scope is not None:
-            if scope is OFF or depth == values.CONSTANT:
-                return values.constant(out)
-            return values.node(gate, out, (a, b), depth + 1, scope)
+            return gate.record(out, (a, b), depth, scope)
         if depth == values.CONSTANT:
             return values.constant(out)
         v = new_object(values.Value)                   # values.node(), written out
@@ -173,6 +185,17 @@ def two_values(gate):
 
 
 new_object = object.__new__   # looked up once: finding an attribute of a type is slow
+
+
+def _all_finite(data):
+    return math.isfinite(data) if type(data) is float else bool(np.isfinite(data).all())
+
+
+def anomaly(gate, what, stage, inputs, scope):
+    """The error detect_anomaly raises: a NaN or an inf where `gate` made `what`."""
+    where = f" in {'/'.join(scope.path())}" if scope is not None else ""
+    return RuntimeError(f"detect_anomaly: the '{gate.name}' gate{where} made NaN or inf in {what} on the "
+                        f"{stage} pass (inputs: {', '.join(describe(x) for x in inputs)})")
 
 
 def describe(x):

@@ -1,34 +1,45 @@
-"""Per-thread (and per-task) switches that gates read when they run: grad mode and the current scope.
+"""Per-thread (and per-task) switches that gates read when they run: grad
+mode, the current scope, and anomaly detection.
 
 `no_grad()` turns graph building off (inside it, gates compute values and record
 nothing); `scope(name)` tags every gate created inside it, which is how a drawing
 can put the gates of one layer call into one box without the engine knowing
-about layers.
+about layers; `detect_anomaly()` makes every gate check its output and its
+gradients for NaN and inf.
 """
 import contextlib
 from contextvars import ContextVar
 
-OFF = object()    # `recording` under no_grad
+OFF = object()      # `recording` under no_grad
+CHECKED = object()  # `recording` outside any scope while detect_anomaly is on
 
 # Context variables are per thread (a new thread starts from the defaults) and
 # per asyncio task, and reading one costs less than a threading.local attribute.
 _grad_enabled = ContextVar("circuitgrad_grad_enabled", default=True)
 _scope = ContextVar("circuitgrad_scope", default=None)
-# What a gate reads, in one lookup: OFF, or the scope new gates join (None: none).
+_anomaly = ContextVar("circuitgrad_anomaly", default=False)
+# What a gate reads, in one lookup: OFF, the scope new gates join, CHECKED, or
+# None (record, no scope, no checks: the case gates make fastest).
 recording = ContextVar("circuitgrad_recording", default=None)
-# Gates call this for every node. Bound once: `recording.get()` would make a
+# Gates call these for every node. Bound once: `recording.get()` would make a
 # new bound method object at each call (a third of a scalar gate's time).
 current_recording = recording.get
+anomaly_detection = _anomaly.get
 
 
-def _switch(grad_enabled, scope):
+def _switch(grad_enabled, scope, anomaly):
     """Set the mode; returns what `_restore` needs to undo it."""
-    return (_grad_enabled.set(grad_enabled), _scope.set(scope),
-            recording.set(scope if grad_enabled else OFF))
+    if not grad_enabled:
+        mode = OFF
+    elif scope is None and anomaly:
+        mode = CHECKED
+    else:
+        mode = scope
+    return (_grad_enabled.set(grad_enabled), _scope.set(scope), _anomaly.set(anomaly), recording.set(mode))
 
 
 def _restore(tokens):
-    for var, token in zip((_grad_enabled, _scope, recording), tokens):
+    for var, token in zip((_grad_enabled, _scope, _anomaly, recording), tokens):
         var.reset(token)
 
 
@@ -46,7 +57,7 @@ class set_grad_enabled(contextlib.ContextDecorator):
         self._tokens = []
 
     def __enter__(self):
-        self._tokens.append(_switch(self.mode, _scope.get()))
+        self._tokens.append(_switch(self.mode, _scope.get(), _anomaly.get()))
 
     def __exit__(self, *exc):
         _restore(self._tokens.pop())
@@ -101,8 +112,26 @@ def scope(name):
     calls of the same layer are two clusters.
     """
     inner = Scope(str(name), _scope.get())
-    tokens = _switch(_grad_enabled.get(), inner)
+    tokens = _switch(_grad_enabled.get(), inner, _anomaly.get())
     try:
         yield inner
     finally:
         _restore(tokens)
+
+
+class detect_anomaly(contextlib.ContextDecorator):
+    """`with detect_anomaly():` every gate checks its output on the way forward
+    and the gradients it sends on the way back: a NaN or an inf raises
+    RuntimeError naming the gate, the layer scope it ran in, its inputs and the
+    pass (PyTorch's name). Slower: for finding where a run goes wrong."""
+
+    def __init__(self):
+        self._tokens = []
+
+    def __enter__(self):
+        self._tokens.append(_switch(_grad_enabled.get(), _scope.get(), True))
+        return self
+
+    def __exit__(self, *exc):
+        _restore(self._tokens.pop())
+        return False

@@ -39,6 +39,10 @@ class FileFormatError(ValueError):
 def atomic_write(path, mode="wb"):
     """`with atomic_write(path) as f: ...` writes `path` all at once or not at all."""
     path = pathlib.Path(path)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"cannot write {path}: there is no directory {path.parent}")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a directory")
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
         os.chmod(temporary, 0o666 & ~_umask())                # as a plain open() would have made it

@@ -1,7 +1,20 @@
-"""The demo: the circuits of the CS231n backprop notes, forward and backward."""
+"""`circuitgrad demo`: the circuits of the CS231n backprop notes, forward and backward, as text."""
+import sys
+
 import numpy as np
 
 from autograd import Value, maximum
+
+HELP = "forward and backward through the notes' circuits"
+
+
+def add_arguments(parser):
+    """The demo takes no options."""
+
+
+def run(args, out=sys.stdout):
+    """Print each example's forward values and the gradients backward finds."""
+    show(out)
 
 
 def _report(out, title, inputs):
@@ -10,8 +23,8 @@ def _report(out, title, inputs):
         out.write(f"  {name:>4} = {np.round(v.data, 4)!s:>22}   d/d{name} = {np.round(v.grad, 4)!s}\n")
 
 
-def run(out):
-    """Print each example's forward values and the gradients backward finds."""
+def show(out):
+    """The notes' circuits, written to `out`."""
     out.write("circuitgrad: every gate multiplies the gradient arriving at its output by its\n"
               "local gradient; gradients add up where wires fork.\n")
 

@@ -1,11 +1,18 @@
-"""`circuitgrad train` and `circuitgrad evaluate`: the notes' workflow on real data.
+"""`circuitgrad train`: the notes' workflow on real data.
 
 Load the data (never downloading), hold out a validation split, standardise
 with statistics of the training split only, build the net, train it with
 mini-batch SGD or an adaptive rule and a decaying learning rate, keep the
 parameters with the best validation accuracy, then report the test accuracy
-and the confusion matrix, and write the model (.npz), plots and a JSON summary.
+and the confusion matrix, and write the run into its directory (runs.py):
+model.npz, checkpoint.npz, plots and summary.json, each written atomically.
+
+An existing run is never overwritten by accident: `--overwrite` replaces it,
+`--resume` continues it from its checkpoint (after Ctrl-C, say), exactly as
+an uninterrupted run would have gone on.
 """
+import argparse
+import contextlib
 import json
 import pathlib
 import time
@@ -15,135 +22,171 @@ import numpy as np
 import autograd
 import nn.functional as F
 import optim
+from autograd.storage import atomic_write
+from circuitgrad import Failure, runs
 from nn import data
+from nn.models import classifiers
 from optim.lr_scheduler import StepLR
 
-from . import models
-from .train_options import OPTIMIZERS
+HELP = "train a net on real data (the notes' workflow)"
 
-def run_train(args, out=print):
+OPTIMIZERS = {   # --optim name -> (optim class, default learning rate, settings)
+    "sgd": ("SGD", 0.05, {}),
+    "momentum": ("SGD", 0.01, {"momentum": 0.9}),
+    "nesterov": ("SGD", 0.01, {"momentum": 0.9, "nesterov": True}),
+    "adagrad": ("Adagrad", 0.01, {}),
+    "rmsprop": ("RMSprop", 1e-3, {}),
+    "adam": ("Adam", 1e-3, {}),
+}
+# The options that define a run: saved with it, and taken back by --resume.
+SETTINGS = ("data", "model", "batchnorm", "optim", "lr", "weight_decay", "lr_decay", "epochs",
+            "batch_size", "val_fraction", "augment", "crop_padding", "limit", "seed")
+
+
+def _number(parse, low=None, high=None, low_open=False, high_open=False):
+    """An argparse type: text -> number within the bounds, or a one-line error."""
+    def check(text):
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a{'n integer' if parse is int else ' number'}")
+        if low is not None and (value <= low if low_open else value < low) or \
+                high is not None and (value >= high if high_open else value > high) or value != value:
+            bounds = " and ".join(b for b in (
+                None if low is None else f"{'>' if low_open else '>='} {low}",
+                None if high is None else f"{'<' if high_open else '<='} {high}") if b)
+            raise argparse.ArgumentTypeError(f"must be {bounds}, got {text}")
+        return value
+    return check
+
+
+def add_arguments(parser):
+    """The options of a run, and how to treat an existing one."""
+    parser.add_argument("--data", default="fashion-mnist",
+                        help="fashion-mnist | mnist:DIR | cifar10:DIR | spiral | moons")
+    parser.add_argument("--model", default="mlp", choices=list(classifiers.MODELS))
+    parser.add_argument("--batchnorm", action="store_true", help="convnet: BatchNorm after each conv")
+    parser.add_argument("--optim", default="adam", choices=list(OPTIMIZERS))
+    parser.add_argument("--lr", type=_number(float, 0, low_open=True),
+                        help="learning rate (default: per optimizer)")
+    parser.add_argument("--weight-decay", type=_number(float, 0), default=0.0, help="L2 regularisation strength")
+    parser.add_argument("--lr-decay", type=_number(float, 0, 1, low_open=True), default=0.3,
+                        help="multiply the learning rate by this every third of the epochs (1: no decay)")
+    parser.add_argument("--epochs", type=_number(int, 1), help="epochs in all (default 10; with --resume: "
+                        "the run's own, or more to go on longer)")
+    parser.add_argument("--batch-size", type=_number(int, 1), default=100)
+    parser.add_argument("--val-fraction", type=_number(float, 0, 1, True, True), default=0.1,
+                        help="the share of the training data held out for validation, in (0, 1)")
+    parser.add_argument("--augment", action="store_true", help="random horizontal flips of training images")
+    parser.add_argument("--crop-padding", type=_number(int, 0), default=0,
+                        help="random crops of training images padded by this many pixels (0: none)")
+    parser.add_argument("--limit", type=_number(int, 2), help="use only this many training samples (a quick run)")
+    parser.add_argument("--seed", type=_number(int, 0), default=0)
+    parser.add_argument("--out", default="runs/latest", help="the run's directory: model.npz, checkpoint.npz, "
+                        "plots, summary.json")
+    what = parser.add_mutually_exclusive_group()
+    what.add_argument("--overwrite", action="store_true", help="replace the run already in --out")
+    what.add_argument("--resume", action="store_true", help="continue the run in --out from its checkpoint")
+    parser.add_argument("--detect-anomaly", action="store_true",
+                        help="check every gate for NaN and inf, forward and backward (slower)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args, out=print):
     """Train as the arguments say; returns the summary dict (also written as summary.json)."""
+    directory = pathlib.Path(args.out)
+    if directory.exists() and not directory.is_dir():
+        raise Failure(f"--out {directory} is a file, not a directory")
+    if args.resume:
+        checkpoint = directory / "checkpoint.npz"
+        if not checkpoint.exists():
+            raise Failure(f"--resume: {directory} holds no checkpoint.npz to continue from")
+        settings = runs.settings_of(checkpoint)
+        settings["epochs"] = args.epochs or settings["epochs"]
+    else:
+        if runs.holds_run(directory) and not args.overwrite:
+            raise Failure(f"{directory} already holds a run: pass --overwrite to replace it, or --resume "
+                          f"to continue it from its checkpoint (or choose another --out)")
+        settings = {name: getattr(args, name) for name in SETTINGS}
+        settings["epochs"] = settings["epochs"] or 10
+    directory.mkdir(parents=True, exist_ok=True)
+    if args.overwrite:
+        for name in runs.RUN_FILES:
+            (directory / name).unlink(missing_ok=True)
+    anomalies = autograd.detect_anomaly() if args.detect_anomaly else contextlib.nullcontext()
+    with anomalies:
+        return train(settings, directory, args.resume, not args.no_progress, out)
+
+
+def train(settings, directory, resume=False, progress=True, out=print):
+    """One run with the given settings into `directory` (from its checkpoint if `resume`)."""
     started = time.perf_counter()
-    autograd.manual_seed(args.seed)
-    splits = data.load(args.data, seed=args.seed)
+    s = settings
+    autograd.manual_seed(s["seed"])
+    splits = data.load(s["data"], seed=s["seed"])
     full, test = splits["train"], splits["test"]
-    if args.limit:
-        full = data.Subset(full, np.arange(min(args.limit, len(full))))
-    n_val = max(1, int(len(full) * args.val_fraction))
-    train_set, val_set = data.random_split(full, [len(full) - n_val, n_val], seed=args.seed)
+    if s["limit"]:
+        full = data.Subset(full, np.arange(min(s["limit"], len(full))))
+    n_val = max(1, int(len(full) * s["val_fraction"]))
+    if len(full) - n_val < s["batch_size"]:
+        raise Failure(f"{len(full)} training samples less a validation split of {n_val} leave fewer than "
+                      f"one batch of {s['batch_size']}: raise --limit, or lower --batch-size or --val-fraction")
+    train_set, val_set = data.random_split(full, [len(full) - n_val, n_val], seed=s["seed"])
     (x_train, y_train), (x_val, y_val) = train_set[:], val_set[:]
-    images = x_train.ndim == 4
-    standardize = data.Standardize(per="channel" if images else "feature").fit(x_train)
+    standardize = data.Standardize(per="channel" if x_train.ndim == 4 else "feature").fit(x_train)
     x_train, x_val, x_test = (standardize.transform(x) for x in (x_train, x_val, test.x))
 
     input_shape, classes = x_train.shape[1:], full.classes
-    model = models.build(args.model, input_shape, len(classes), args.batchnorm)
-    rule, default_lr, settings = OPTIMIZERS[args.optim]
-    lr = args.lr if args.lr is not None else default_lr
-    optimizer = getattr(optim, rule)(model.parameters(), lr=lr, weight_decay=args.weight_decay, **settings)
-    scheduler = StepLR(optimizer, step_size=max(1, args.epochs // 3), gamma=args.lr_decay)
-    directory = pathlib.Path(args.out)
-    directory.mkdir(parents=True, exist_ok=True)
-    out(f"{args.data}: {len(y_train)} training, {len(y_val)} validation, {len(test)} test samples "
+    model = runs.build_model(s["model"], input_shape, len(classes), s["batchnorm"])
+    rule, default_lr, options = OPTIMIZERS[s["optim"]]
+    lr = s["lr"] if s["lr"] is not None else default_lr
+    optimizer = getattr(optim, rule)(model.parameters(), lr=lr, weight_decay=s["weight_decay"], **options)
+    scheduler = StepLR(optimizer, step_size=max(1, s["epochs"] // 3), gamma=s["lr_decay"])
+    meta = runs.meta(s, input_shape, classes, standardize)
+    out(f"{s['data']}: {len(y_train)} training, {len(y_val)} validation, {len(test)} test samples "
         f"of shape {tuple(input_shape)}, {len(classes)} classes")
-    out(f"model {args.model}{' with BatchNorm' if args.batchnorm else ''}: "
-        f"{sum(p.size for p in model.parameters()):,} parameters; {args.optim}, lr {lr:g}")
+    out(f"model {s['model']}{' with BatchNorm' if s['batchnorm'] else ''}: "
+        f"{sum(p.size for p in model.parameters()):,} parameters; {s['optim']}, lr {lr:g}")
 
     solver = optim.Solver(model, F.cross_entropy, optimizer, (x_train, y_train), (x_val, y_val),
-                          batch_size=args.batch_size, epochs=args.epochs, scheduler=scheduler,
-                          transform=(data.Augment(flip=args.augment, crop_padding=args.crop_padding)
-                                     if args.augment or args.crop_padding else None),
-                          checkpoint=directory / "best.npz", progress=not args.no_progress,
-                          seed=args.seed, log=out)
-    history = solver.fit()
+                          batch_size=s["batch_size"], epochs=s["epochs"], scheduler=scheduler,
+                          transform=(data.Augment(flip=s["augment"], crop_padding=s["crop_padding"])
+                                     if s["augment"] or s["crop_padding"] else None),
+                          best=directory / "model.npz", checkpoint=directory / "checkpoint.npz",
+                          meta=meta, progress=progress, seed=s["seed"], log=out)
+    if resume:
+        solver.load_checkpoint(directory / "checkpoint.npz")
+        out(f"resumed after epoch {solver.epoch} of {s['epochs']}")
+    try:
+        history = solver.fit()
+    except KeyboardInterrupt:
+        if solver.epoch == 0:
+            raise Failure("interrupted in the first epoch, before any checkpoint: nothing to resume", 130)
+        raise Failure(f"interrupted in epoch {solver.epoch + 1} of {s['epochs']}; {directory}/checkpoint.npz "
+                      f"keeps the run as of epoch {solver.epoch}: continue it with "
+                      f"`circuitgrad train --resume --out {directory}`", 130) from None
+    except optim.TrainingDiverged as e:
+        raise Failure(f"{e} To find the gate where the first NaN or inf appears, run again with "
+                      f"--detect-anomaly.", 1) from None
     predictions = solver.predict(x_test).argmax(axis=1)
     test_acc = float(np.mean(predictions == test.y))
-    matrix = confusion_matrix(test.y, predictions, len(classes))
+    matrix = runs.confusion_matrix(test.y, predictions, len(classes))
     out(f"test accuracy {test_acc:.4f}")
-    out(format_confusion(matrix, classes))
+    out(runs.format_confusion(matrix, classes))
 
-    save_model(directory / "model.npz", model, args, input_shape, classes, standardize)
+    model.save(directory / "model.npz", meta)
     try:
         solver.plot(directory)
         plots = ", loss.png, accuracy.png, ratios.png"
     except ImportError:                                 # matplotlib is in the `train` extra
         plots = " (no plots: pip install 'circuitgrad[train]' for matplotlib)"
-    summary = {
-        "data": args.data, "model": args.model, "batchnorm": args.batchnorm, "optim": args.optim,
-        "lr": lr, "weight_decay": args.weight_decay, "epochs": len(history["train_acc"]),
-        "augment": args.augment, "crop_padding": args.crop_padding,
-        "batch_size": args.batch_size, "seed": args.seed,
-        "train_samples": int(len(y_train)), "parameters": int(sum(p.size for p in model.parameters())),
-        "test_accuracy": test_acc, "best_val_accuracy": solver.best_val_acc,
-        "train_accuracy": history["train_acc"], "val_accuracy": history["val_acc"],
-        "epoch_seconds": history["epoch_time"], "total_seconds": time.perf_counter() - started,
-        "confusion_matrix": matrix.tolist(), "classes": list(classes),
-    }
-    (directory / "summary.json").write_text(json.dumps(summary, indent=2))
-    out(f"wrote {directory}/model.npz, summary.json{plots}")
+    summary = {**s, "lr": lr, "epochs": len(history["train_acc"]),
+               "train_samples": int(len(y_train)), "parameters": int(sum(p.size for p in model.parameters())),
+               "test_accuracy": test_acc, "best_val_accuracy": solver.best_val_acc,
+               "train_accuracy": history["train_acc"], "val_accuracy": history["val_acc"],
+               "epoch_seconds": history["epoch_time"], "total_seconds": time.perf_counter() - started,
+               "confusion_matrix": matrix.tolist(), "classes": list(classes)}
+    with atomic_write(directory / "summary.json", "w") as f:
+        f.write(json.dumps(summary, indent=2))
+    out(f"wrote {directory}/model.npz, checkpoint.npz, summary.json{plots}")
     return summary
-
-
-def run_evaluate(args, out=print):
-    """Reload a model written by `train` and report its accuracy on a dataset's test split."""
-    model, meta, standardize = load_model(args.model)
-    spec = args.data or str(meta["data"])
-    test = data.load(spec)["test"]
-    x = standardize.transform(test.x)
-    if x.shape[1:] != tuple(meta["input_shape"]):
-        raise data.DataError(f"{spec}: samples of shape {x.shape[1:]}, but the model was trained "
-                             f"on {tuple(meta['input_shape'])}")
-    model.eval()
-    with autograd.no_grad():
-        predictions = np.concatenate([np.asarray(model(x[i:i + 1000]).data).argmax(axis=1)
-                                      for i in range(0, len(x), 1000)])
-    acc = float(np.mean(predictions == test.y))
-    classes = [str(c) for c in meta["classes"]]
-    out(f"{args.model} on {spec} (test split, {len(x)} samples): accuracy {acc:.4f}")
-    out(format_confusion(confusion_matrix(test.y, predictions, len(classes)), classes))
-    return acc
-
-
-# ---------------------------------------------------------------- saving
-def save_model(path, model, args, input_shape, classes, standardize):
-    """The parameters and buffers ("param/<name>") with what rebuilding them
-    needs ("meta/..."): one .npz, readable with allow_pickle=False."""
-    entries = {f"param/{k}": np.asarray(v) for k, v in model.state_dict().items()}
-    entries.update({"meta/model": np.array(args.model), "meta/batchnorm": np.array(args.batchnorm),
-                    "meta/data": np.array(args.data), "meta/input_shape": np.array(input_shape),
-                    "meta/classes": np.array([str(c) for c in classes]),
-                    "meta/mean": standardize.mean, "meta/std": standardize.std})
-    np.savez(path, **entries)
-
-
-def load_model(path):
-    """(model, meta, standardize) from a file written by save_model."""
-    with np.load(path, allow_pickle=False) as saved:
-        params = {k[len("param/"):]: saved[k] for k in saved.files if k.startswith("param/")}
-        meta = {k[len("meta/"):]: saved[k] for k in saved.files if k.startswith("meta/")}
-    missing = {"model", "input_shape", "classes", "mean", "std"} - set(meta)
-    if missing:
-        raise ValueError(f"{path}: not a model written by `circuitgrad train` (missing {sorted(missing)})")
-    model = models.build(str(meta["model"]), tuple(meta["input_shape"]), len(meta["classes"]),
-                         bool(meta.get("batchnorm", False)))
-    model.load_state_dict(params)
-    standardize = data.Standardize()
-    standardize.mean, standardize.std = meta["mean"], meta["std"]
-    return model, meta, standardize
-
-
-# ---------------------------------------------------------------- reporting
-def confusion_matrix(truth, predicted, classes):
-    """counts[i, j]: samples of class i predicted as class j."""
-    return np.bincount(truth * classes + predicted, minlength=classes * classes).reshape(classes, classes)
-
-
-def format_confusion(matrix, names):
-    """The confusion matrix as text, rows the true classes."""
-    short = [str(n)[:9] for n in names]
-    width = max(6, max(len(s) for s in short) + 1, len(str(matrix.max())) + 1)
-    lines = ["confusion matrix (rows: true class, columns: predicted)",
-             " " * 12 + "".join(f"{s:>{width}}" for s in short)]
-    for name, row in zip(short, matrix):
-        lines.append(f"{name:>11} " + "".join(f"{n:>{width}}" for n in row))
-    return "\n".join(lines)

@@ -5,12 +5,14 @@ import pathlib
 
 import numpy as np
 
+from autograd import storage
+
 
 def plot_history(history, directory=None):
     """Loss per step, train/val accuracy per epoch and update/weight ratios
     (with the notes' 1e-3 mark) of a Solver's `history`. Returns the
     matplotlib Figure; with `directory`, also writes loss.png, accuracy.png
-    and ratios.png there."""
+    and ratios.png there (each atomically)."""
     import matplotlib.pyplot as plt
     fig, (ax_loss, ax_acc, ax_ratio) = plt.subplots(1, 3, figsize=(15, 4))
     ax_loss.plot(history["loss"], lw=0.8)
@@ -33,5 +35,6 @@ def plot_history(history, directory=None):
         directory.mkdir(parents=True, exist_ok=True)
         for ax, name in ((ax_loss, "loss"), (ax_acc, "accuracy"), (ax_ratio, "ratios")):
             extent = ax.get_tightbbox(fig.canvas.get_renderer()).transformed(fig.dpi_scale_trans.inverted())
-            fig.savefig(directory / f"{name}.png", bbox_inches=extent.expanded(1.05, 1.1))
+            with storage.atomic_write(directory / f"{name}.png") as f:
+                fig.savefig(f, format="png", bbox_inches=extent.expanded(1.05, 1.1))
     return fig

@@ -11,7 +11,7 @@ import nn
 import nn.functional as F
 import optim
 from autograd import Value
-from circuitgrad import models
+from circuitgrad import runs
 from circuitgrad.cli import main
 from nn import data
 from nn.models import classifiers
@@ -101,11 +101,11 @@ def test_a_small_resnet_overfits_a_few_images():
 
 def test_the_command_line_builds_every_zoo_model_by_name():
     for name in classifiers.MODELS:
-        model = models.build(name, (1, 28, 28), 10)
+        model = runs.build_model(name, (1, 28, 28), 10)
         assert model(np.zeros((1, 1, 28, 28), np.float32)).shape == (1, 10)
-    assert any(isinstance(m, nn.BatchNorm2d) for m in models.build("convnet", (1, 28, 28), 10, True).modules())
+    assert any(isinstance(m, nn.BatchNorm2d) for m in runs.build_model("convnet", (1, 28, 28), 10, True).modules())
     with pytest.raises(ValueError, match="unknown model 'alexnet'"):
-        models.build("alexnet", (1, 28, 28), 10)
+        runs.build_model("alexnet", (1, 28, 28), 10)
 
 
 def test_circuitgrad_trains_and_evaluates_a_zoo_model(tmp_path, capsys, name="lenet5"):

@@ -154,10 +154,13 @@ def test_train_and_evaluate_on_the_spiral(tmp_path, capsys):
     assert code == 0 and "test accuracy" in printed and "confusion matrix" in printed
     summary = json.loads((out / "summary.json").read_text())
     assert summary["test_accuracy"] > 0.8 and len(summary["val_accuracy"]) == 8
-    assert {"model.npz", "best.npz", "loss.png", "accuracy.png", "ratios.png"} <= {p.name for p in out.iterdir()}
+    files = {p.name for p in out.iterdir()}
+    assert {"model.npz", "checkpoint.npz", "loss.png", "accuracy.png", "ratios.png", "summary.json"} == files
     assert main(["evaluate", str(out / "model.npz")]) == 0
     evaluated = capsys.readouterr().out
     assert f"accuracy {summary['test_accuracy']:.4f}" in evaluated
+    assert main(["evaluate", str(out / "checkpoint.npz")]) == 0          # the last epoch's model
+    assert "accuracy" in capsys.readouterr().out
 
 
 def test_train_a_convnet_on_a_tiny_idx_directory(tmp_path, capsys):

@@ -32,12 +32,13 @@ def read_cifar10(directory):
     directory = pathlib.Path(directory)
     if (directory / "cifar-10-batches-bin").is_dir():
         directory = directory / "cifar-10-batches-bin"
-    train_files = sorted(directory.glob("data_batch_*.bin"))
+    train_files = [directory / f"data_batch_{i}.bin" for i in range(1, 6)]
     test_file = directory / "test_batch.bin"
-    if not train_files or not test_file.exists():
-        raise DataError(f"{directory}: expected data_batch_1.bin ... data_batch_5.bin and "
-                        f"test_batch.bin (CIFAR-10 binary version, cifar-10-binary.tar.gz from "
-                        f"https://www.cs.toronto.edu/~kriz/cifar.html, unpacked)")
+    missing = [f.name for f in train_files + [test_file] if not f.exists()]
+    if missing:
+        raise DataError(f"{directory}: missing {', '.join(missing)} (CIFAR-10's binary version has "
+                        f"data_batch_1.bin ... data_batch_5.bin and test_batch.bin: "
+                        f"cifar-10-binary.tar.gz from https://www.cs.toronto.edu/~kriz/cifar.html, unpacked)")
     parts = [read_cifar_batch(f) for f in train_files]
     return {"train": (np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])),
             "test": read_cifar_batch(test_file)}

@@ -55,15 +55,20 @@ def mnist(directory, classes=None):
     directory = pathlib.Path(directory)
     if not directory.is_dir():
         raise DataError(f"{directory}: not a directory (expected the four MNIST IDX files in it)")
+    classes = classes or [str(c) for c in range(10)]
     splits = {}
     for split, (images, labels) in IDX_FILES.items():
         x = read_idx(_find(directory, images))
-        y = read_idx(_find(directory, labels))
+        labels_path = _find(directory, labels)
+        y = read_idx(labels_path)
         if x.ndim != 3 or y.ndim != 1 or len(x) != len(y):
             raise DataError(f"{directory}: {images} has shape {x.shape} and {labels} shape "
                             f"{y.shape}; expected (N, rows, cols) images and N labels")
+        if y.size and (y.min() < 0 or y.max() >= len(classes)):
+            raise DataError(f"{labels_path}: labels must lie in 0..{len(classes) - 1} ({len(classes)} "
+                            f"classes), found {int(y.min())}..{int(y.max())}")
         splits[split] = ArrayDataset((x[:, None] / np.float32(255)).astype(np.float32),
-                                     y.astype(np.int64), classes or [str(c) for c in range(10)])
+                                     y.astype(np.int64), classes)
     return splits
 
 

@@ -12,6 +12,9 @@ TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">
          0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8")}
 
 
+MAX_RANK = 8     # a data file's arrays: images (N, rows, cols), labels (N,), ...
+
+
 class DataError(ValueError):
     """A data file is missing, truncated or not in the format expected."""
 
@@ -30,7 +33,10 @@ def read_idx(path):
         raise DataError(f"{path}: not an IDX file (magic number {raw[:4].hex() or 'missing'})")
     ndim = raw[3]
     header = 4 + 4 * ndim
-    if ndim == 0 or len(raw) < header:
+    if not 1 <= ndim <= MAX_RANK:
+        raise DataError(f"{path}: the IDX header declares {ndim} dimensions (an array of rank 1 to "
+                        f"{MAX_RANK} expected)")
+    if len(raw) < header:
         raise DataError(f"{path}: IDX header declares {ndim} dimensions but is cut short")
     shape = tuple(int(n) for n in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     dtype = np.dtype(TYPES[raw[2]])

@@ -1,0 +1,85 @@
+"""A run of `circuitgrad train`: its directory and its model files.
+
+A run directory holds model.npz (the parameters with the best validation
+accuracy), checkpoint.npz (everything, as of the last finished epoch: what
+`--resume` continues from), summary.json and the plots. Both .npz files are
+model files (autograd.storage): the model under model/, and under meta/ what
+rebuilds it (the net, its input shape, the classes, the standardisation) and
+the run's settings. `circuitgrad evaluate` takes either.
+"""
+import json
+
+import numpy as np
+
+from autograd import storage
+from nn import data
+from nn.models import classifiers
+
+RUN_FILES = ("model.npz", "checkpoint.npz", "summary.json")
+
+
+def holds_run(directory):
+    """True when `directory` holds (part of) a run."""
+    return directory.is_dir() and any((directory / name).exists() for name in RUN_FILES)
+
+
+def build_model(kind, input_shape, classes, batchnorm=False):
+    """The classifier `kind` (mlp, convnet, lenet5, vgg, inception, resnet) for samples of
+    `input_shape` and `classes` classes; batchnorm puts BatchNorm into the convnet (the
+    deeper nets always have it)."""
+    if kind == "convnet":
+        return classifiers.convnet(input_shape, classes, batchnorm)
+    if kind in classifiers.MODELS:
+        return classifiers.MODELS[kind](input_shape, classes)
+    raise ValueError(f"unknown model {kind!r}: use {', '.join(classifiers.MODELS)}")
+
+
+def meta(settings, input_shape, classes, standardize):
+    """What a model file of this run holds besides the model: the settings
+    (a dict, saved as JSON), and what rebuilding and feeding the model needs."""
+    return {"run": json.dumps(settings), "model": settings["model"], "batchnorm": settings["batchnorm"],
+            "data": settings["data"], "input_shape": np.array(input_shape),
+            "classes": np.array([str(c) for c in classes]),
+            "mean": standardize.mean, "std": standardize.std}
+
+
+def settings_of(path):
+    """The settings a run was started with, from one of its model files."""
+    _, saved, _ = storage.load_model(path)
+    if "run" not in saved:
+        raise storage.FileFormatError(f"{path}: a model file, but not one of `circuitgrad train`'s "
+                                      f"(it holds no run settings)")
+    return json.loads(str(saved["run"]))
+
+
+def load(path):
+    """(model, meta, standardize) from a model file of a run: model.npz or
+    checkpoint.npz."""
+    state, saved, _ = storage.load_model(path)
+    missing = {"model", "input_shape", "classes", "mean", "std"} - set(saved)
+    if missing:
+        raise storage.FileFormatError(f"{path}: a model file, but not one of `circuitgrad train`'s "
+                                      f"(it lacks {', '.join(sorted(missing))})")
+    model = build_model(str(saved["model"]), tuple(int(n) for n in saved["input_shape"]),
+                        len(saved["classes"]), bool(saved.get("batchnorm", False)))
+    model.load_state_dict(state)
+    standardize = data.Standardize()
+    standardize.mean, standardize.std = saved["mean"], saved["std"]
+    return model, saved, standardize
+
+
+# ---------------------------------------------------------------- reporting
+def confusion_matrix(truth, predicted, classes):
+    """counts[i, j]: samples of class i predicted as class j."""
+    return np.bincount(truth * classes + predicted, minlength=classes * classes).reshape(classes, classes)
+
+
+def format_confusion(matrix, names):
+    """The confusion matrix as text, rows the true classes."""
+    short = [str(n)[:9] for n in names]
+    width = max(6, max(len(s) for s in short) + 1, len(str(matrix.max())) + 1)
+    lines = ["confusion matrix (rows: true class, columns: predicted)",
+             " " * 12 + "".join(f"{s:>{width}}" for s in short)]
+    for name, row in zip(short, matrix):
+        lines.append(f"{name:>11} " + "".join(f"{n:>{width}}" for n in row))
+    return "\n".join(lines)
