@@ -21,7 +21,7 @@ import numpy as np
 from . import gates
 from .gate import _ERRORS, _all_finite, anomaly, gate_error, raw
 from .mode import anomaly_detection, set_grad_enabled
-from .value import CONSTANT, LEAF, RELEASED, Value
+from .value import CONSTANT, LEAF, RELEASED, Value, _reshaped
 
 
 def backward(root, grad=None, retain_graph=False, create_graph=False):
@@ -129,7 +129,7 @@ def run(root, seed, keep_graph, create_graph, captured=None):
                             else:
                                 b._grad_so_far = so_far + gb
                     except _ERRORS as e:
-                        raise gate_error(e, gate.name, (a, b), " (backward)") from None
+                        raise _reshaped_error((a, b)) or gate_error(e, gate.name, (a, b), " (backward)") from None
     except BaseException:
         for node in itertools.chain.from_iterable(filter(None, waiting)):
             if node._grad_so_far is not RELEASED:
@@ -152,7 +152,7 @@ def local_gradients(node, g, create_graph):
             try:
                 gx = local(g, out, *args)
             except _ERRORS as e:
-                raise gate_error(e, gate.name, inputs, _stage(create_graph, e)) from None
+                raise _reshaped_error(inputs) or gate_error(e, gate.name, inputs, _stage(create_graph, e)) from None
             sent.append((x, fit_gradient(gx, x, g)))
     return sent
 
@@ -213,9 +213,8 @@ def fit_gradient(gx, x, g=None):
     shape = data.shape if type(data) is np.ndarray else np.shape(data)
     if np.shape(gx) != shape:
         if not _fits(np.shape(gx), shape):
-            raise ValueError(f"backward: a gradient of shape {np.shape(gx)} does not fit "
-                             f"{_name(x)} of shape {shape}; was its .data given another "
-                             f"shape after the forward pass?")
+            raise _reshaped_error([x]) or ValueError(
+                f"backward: a gradient of shape {np.shape(gx)} does not fit {_name(x)} of shape {shape}")
         gx = gates._sum_to(gx, shape)
     if type(data) is float:                           # scalar circuits stay in Python floats
         return float(gx)
@@ -238,6 +237,16 @@ def released(x):
     return RuntimeError(f"backward: the graph through this '{x.op}' gate was released by an earlier "
                         f"backward; pass retain_graph=True to that first backward to backpropagate "
                         f"through the same graph again")
+
+
+def _reshaped_error(inputs):
+    """The error for a backward through a Value whose .data was given another
+    shape after the forward pass that used it (None if no input was)."""
+    for x in inputs:
+        if isinstance(x, Value) and x in _reshaped:
+            return ValueError(f"backward: {_name(x)} was given data of shape {x.shape} after the forward "
+                              f"pass that used it with shape {_reshaped[x]}: run the forward pass again")
+    return None
 
 
 def _name(x):

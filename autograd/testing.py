@@ -29,7 +29,7 @@ from .gradcheck import GradcheckError, compare, numerical_gradient
 from .value import Value
 
 __all__ = ["reals", "arrays", "positive_arrays", "untied_arrays", "broadcastable",
-           "shapes", "axes", "assert_gate", "check_gate"]
+           "shapes", "axes", "assert_gate", "check_gate", "assert_reports"]
 
 
 # ---------------------------------------------------------------- strategies
@@ -230,4 +230,20 @@ def check_gate(fn, inputs, **options):
     return decorate
 
 
-assert_gate.__test__ = check_gate.__test__ = False          # not tests themselves
+def assert_reports(call, error, fragments, what=None):
+    """`call()` must raise `error` (a type) with every one of `fragments` in its
+    message: a table of bad inputs is one call per row. Returns the error."""
+    try:
+        call()
+    except error as e:
+        message = str(e)
+        missing = [f for f in fragments if f not in message]
+        if missing:
+            raise AssertionError(f"{what or call}: {missing} not in the message {message!r}") from None
+        return e
+    except Exception as e:
+        raise AssertionError(f"{what or call}: raised {type(e).__name__}: {e}; expected {error.__name__}") from e
+    raise AssertionError(f"{what or call}: raised nothing; expected {error.__name__}")
+
+
+assert_gate.__test__ = check_gate.__test__ = assert_reports.__test__ = False      # not tests themselves

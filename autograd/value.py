@@ -58,7 +58,10 @@ class Value(ArrayLike):
 
     @data.setter
     def data(self, data):
-        self._data = as_data(data)
+        data = as_data(data)
+        if np.shape(data) != np.shape(self._data):
+            _reshaped[self] = np.shape(self._data)    # for the error of a backward through the old shape
+        self._data = data
 
     def copy_(self, data):
         """Write new numbers into this Value, building no graph: into its array,
@@ -190,6 +193,7 @@ RELEASED = object()   # `_grad_so_far` of a node whose graph backward has releas
 # cost every node) in tables that forget a Value when it dies.
 _labels = weakref.WeakKeyDictionary()
 _scopes = weakref.WeakKeyDictionary()
+_reshaped = weakref.WeakKeyDictionary()     # Value -> its shape before `.data` was given another
 
 
 # ---------------------------------------------------------------- making Values

@@ -114,7 +114,8 @@ def run(args, out=print):
         for name in runs.RUN_FILES:
             (directory / name).unlink(missing_ok=True)
     anomalies = autograd.detect_anomaly() if args.detect_anomaly else contextlib.nullcontext()
-    with anomalies:
+    # numpy's overflow warnings say less than the Solver's message about a diverging loss
+    with anomalies, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         return train(settings, directory, args.resume, not args.no_progress, out)
 
 

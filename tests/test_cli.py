@@ -1,0 +1,154 @@
+"""The command line, run as a user runs it: the real `circuitgrad` entry point in a
+subprocess. A user's mistake is one line on stderr and exit status 2, never a
+traceback; a run is never overwritten by accident; an interrupted run resumes
+exactly where it was."""
+import json
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import optim
+from circuitgrad.cli import main
+from nn import data
+
+ENTRY_POINT = pathlib.Path(sys.executable).parent / "circuitgrad"
+
+
+def circuitgrad(*args, cwd=None):
+    """(exit status, stdout, stderr) of the installed `circuitgrad` command."""
+    command = [str(ENTRY_POINT)] if ENTRY_POINT.exists() else [sys.executable, "-m", "circuitgrad"]
+    done = subprocess.run(command + [str(a) for a in args], capture_output=True, text=True, cwd=cwd)
+    return done.returncode, done.stdout, done.stderr
+
+
+def one_line_error(status, stderr, *fragments):
+    assert status == 2, stderr
+    assert "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    for fragment in fragments:
+        assert fragment in stderr, (fragment, stderr)
+
+
+@pytest.fixture(scope="module")
+def spiral_run(tmp_path_factory):
+    """A finished run on the spiral (one epoch)."""
+    out = tmp_path_factory.mktemp("runs") / "spiral"
+    status, _, stderr = circuitgrad("train", "--data", "spiral", "--epochs", 1, "--out", out, "--no-progress")
+    assert status == 0, stderr
+    return out
+
+
+def tiny_mnist(directory, side=28, n=40, classes=3, seed=0):
+    rng = np.random.default_rng(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    for split in ("train", "t10k"):
+        labels = rng.integers(0, classes, n).astype(np.uint8)
+        data.write_idx(directory / f"{split}-images-idx3-ubyte.gz", (rng.random((n, side, side)) * 255).astype(np.uint8))
+        data.write_idx(directory / f"{split}-labels-idx1-ubyte.gz", labels)
+    return directory
+
+
+MISTAKES = [   # (what, arguments (with {tmp} and {run}), fragments of the one line)
+    ("an unknown subcommand", ["fly"], ["invalid choice", "'fly'"]),
+    ("epochs 0", ["train", "--data", "spiral", "--epochs", "0", "--out", "{tmp}/a"], ["--epochs", ">= 1"]),
+    ("a validation fraction of 1.5", ["train", "--data", "spiral", "--val-fraction", "1.5", "--out", "{tmp}/a"],
+     ["--val-fraction", "< 1"]),
+    ("a validation fraction of 0", ["train", "--data", "spiral", "--val-fraction", "0", "--out", "{tmp}/a"],
+     ["--val-fraction", "> 0"]),
+    ("a learning rate that is not a number", ["train", "--lr", "fast", "--out", "{tmp}/a"], ["--lr", "'fast'"]),
+    ("a limit too small for one batch", ["train", "--data", "spiral", "--limit", "50", "--out", "{tmp}/a"],
+     ["fewer than one batch of 100", "--limit"]),
+    ("an unknown dataset", ["train", "--data", "imagenet", "--out", "{tmp}/a"], ["imagenet"]),
+    ("a missing data directory", ["train", "--data", "mnist:{tmp}/absent", "--out", "{tmp}/a"], ["absent"]),
+    ("--out a file", ["train", "--data", "spiral", "--out", "{tmp}/file.txt"], ["file.txt", "not a directory"]),
+    ("--out inside a file", ["train", "--data", "spiral", "--out", "{tmp}/file.txt/run"], ["file.txt"]),
+    ("a directory that holds a run", ["train", "--data", "spiral", "--out", "{run}"],
+     ["already holds a run", "--overwrite", "--resume"]),
+    ("--overwrite with --resume", ["train", "--overwrite", "--resume", "--out", "{run}"], ["not allowed with"]),
+    ("--resume with nothing to resume", ["train", "--resume", "--out", "{tmp}"], ["no checkpoint.npz"]),
+    ("evaluate a text file", ["evaluate", "{tmp}/file.txt"], ["file.txt", "zip archive"]),
+    ("evaluate a missing file", ["evaluate", "{tmp}/absent.npz"], ["absent.npz"]),
+    ("evaluate on other classes", ["evaluate", "{run}/model.npz", "--data", "moons"], ["classes", "arm 0"]),
+    ("draw a square root of -1", ["draw", "x**0.5", "x=-1"], ["complex"]),
+    ("draw an overflow", ["draw", "x*10**400", "x=1"], ["too large for a float"]),
+    ("draw into a missing directory", ["draw", "x*y", "x=1", "y=2", "-o", "{tmp}/absent/c.svg"],
+     ["no directory", "absent"]),
+    ("draw an unknown format", ["draw", "x*y", "x=1", "y=2", "-o", "{tmp}/c.unknown"], ["unknown"]),
+    ("draw code", ["draw", "__import__('os').system('ls')", "x=1"], ["only the functions"]),
+    ("draw a name without a value", ["draw", "x*y", "x=1"], ["no value given for 'y'"]),
+    ("draw a value that is not a number", ["draw", "x*2", "x=abc"], ["not a number"]),
+]
+
+
+@pytest.mark.parametrize("what, arguments, fragments", MISTAKES, ids=[m[0] for m in MISTAKES])
+def test_a_mistake_is_one_line_and_exit_status_2(tmp_path, spiral_run, what, arguments, fragments):
+    (tmp_path / "file.txt").write_text("not a model\n")
+    args = [a.format(tmp=tmp_path, run=spiral_run) for a in arguments]
+    status, _, stderr = circuitgrad(*args)
+    one_line_error(status, stderr, *fragments)
+
+
+def test_evaluate_refuses_samples_of_another_shape(tmp_path):
+    status, _, stderr = circuitgrad("train", "--data", f"mnist:{tiny_mnist(tmp_path / 'big')}", "--epochs", 1,
+                                    "--batch-size", 8, "--out", tmp_path / "run", "--no-progress")
+    assert status == 0, stderr
+    status, _, stderr = circuitgrad("evaluate", tmp_path / "run" / "model.npz", "--data",
+                                    f"mnist:{tiny_mnist(tmp_path / 'small', side=14)}")
+    one_line_error(status, stderr, "(1, 14, 14)", "(1, 28, 28)")
+
+
+def test_a_long_sum_is_drawn_without_recursion():
+    status, stdout, stderr = circuitgrad("draw", "+".join(["x"] * 1500), "x=2")
+    assert status == 0, stderr
+    assert "f = " in stdout and "= 3000" in stdout and "df/dx = 1500" in stdout
+
+
+def test_a_diverging_run_exits_non_zero_with_the_step_and_the_last_finite_loss(tmp_path):
+    status, _, stderr = circuitgrad("train", "--data", "spiral", "--optim", "sgd", "--lr", "1e30", "--epochs", 2,
+                                    "--out", tmp_path / "run", "--no-progress")
+    assert status == 1 and "Traceback" not in stderr and len(stderr.strip().splitlines()) == 1, stderr
+    assert "stopped at step" in stderr and "last finite loss" in stderr and "--detect-anomaly" in stderr
+
+
+def test_overwrite_replaces_a_run(tmp_path):
+    out = tmp_path / "run"
+    assert circuitgrad("train", "--data", "spiral", "--epochs", 1, "--out", out, "--no-progress")[0] == 0
+    first = (out / "model.npz").read_bytes()
+    status, _, stderr = circuitgrad("train", "--data", "spiral", "--epochs", 1, "--seed", 1, "--out", out,
+                                    "--overwrite", "--no-progress")
+    assert status == 0, stderr
+    assert (out / "model.npz").read_bytes() != first
+    assert json.loads((out / "summary.json").read_text())["seed"] == 1
+
+
+def test_an_interrupted_run_resumes_exactly_where_it_was(tmp_path, monkeypatch, capsys):
+    arguments = ["train", "--data", "spiral", "--epochs", "4", "--lr", "0.02", "--no-progress"]
+    assert main(arguments + ["--out", str(tmp_path / "whole")]) == 0
+    whole = json.loads((tmp_path / "whole" / "summary.json").read_text())
+
+    calls = []
+    step = optim.Solver.train_step
+
+    def interrupted_in_epoch_3(self, x, y):                 # Ctrl-C in the middle of epoch 3
+        calls.append(1)
+        if len(calls) == 2 * 8 + 3:
+            raise KeyboardInterrupt
+        return step(self, x, y)
+    monkeypatch.setattr(optim.Solver, "train_step", interrupted_in_epoch_3)
+    capsys.readouterr()
+    assert main(arguments + ["--out", str(tmp_path / "cut")]) == 130
+    message = capsys.readouterr().err
+    assert "interrupted in epoch 3 of 4" in message and "as of epoch 2" in message
+    assert f"circuitgrad train --resume --out {tmp_path / 'cut'}" in message
+    monkeypatch.undo()
+    assert main(["train", "--resume", "--no-progress", "--out", str(tmp_path / "cut")]) == 0
+    assert "resumed after epoch 2 of 4" in capsys.readouterr().out
+    resumed = json.loads((tmp_path / "cut" / "summary.json").read_text())
+    for key in ("val_accuracy", "train_accuracy", "test_accuracy", "best_val_accuracy", "confusion_matrix"):
+        assert resumed[key] == whole[key], key
+    with np.load(tmp_path / "whole" / "model.npz") as a, np.load(tmp_path / "cut" / "model.npz") as b:
+        for name in a.files:
+            if name.startswith("model/"):
+                np.testing.assert_array_equal(a[name], b[name])
