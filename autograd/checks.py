@@ -24,11 +24,9 @@ def _fail(error, owner, message):
 def integer(owner, name, value, minimum=None, maximum=None):
     """An int (not a bool) in [minimum, maximum]; returns it as a Python int."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
-        raise _fail(TypeError, owner, f"{name} must be an int, got {value!r}")
-    if minimum is not None and value < minimum:
-        raise _fail(ValueError, owner, f"{name} must be >= {minimum}, got {value}")
-    if maximum is not None and value > maximum:
-        raise _fail(ValueError, owner, f"{name} must be <= {maximum}, got {value}")
+        raise _fail(TypeError, owner, f"{name} must be an integer, got {value!r}")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise _fail(ValueError, owner, f"{name} must be an integer {_bounds(minimum, maximum)}, got {value}")
     return int(value)
 
 
@@ -37,20 +35,24 @@ def number(owner, name, value, *, minimum=None, maximum=None, above=None, below=
     above < value < below, for the bounds given; returns it as a Python float."""
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
         raise _fail(TypeError, owner, f"{name} must be a number, got {type(value).__name__} {value!r}")
-    value = float(value)
-    bounds = []
-    if minimum is not None:
-        bounds.append((value >= minimum, f">= {minimum}"))
-    if above is not None:
-        bounds.append((value > above, f"> {above}"))
-    if maximum is not None:
-        bounds.append((value <= maximum, f"<= {maximum}"))
-    if below is not None:
-        bounds.append((value < below, f"< {below}"))
-    if value != value or not all(ok for ok, _ in bounds):          # NaN fails every bound
-        wanted = " and ".join(text for _, text in bounds) or "a number, not NaN"
-        raise _fail(ValueError, owner, f"{name} must be {wanted}, got {value!r}")
+    given, value = value, float(value)
+    low, low_open = (above, True) if above is not None else (minimum, False)
+    high, high_open = (below, True) if below is not None else (maximum, False)
+    fits = ((low is None or (value > low if low_open else value >= low))
+            and (high is None or (value < high if high_open else value <= high)))
+    if value != value or not fits:                                  # NaN fits no bound
+        wanted = _bounds(low, high, low_open, high_open) if (low, high) != (None, None) else "a number, not NaN"
+        raise _fail(ValueError, owner, f"{name} must be {wanted}, got {given!r}")
     return value
+
+
+def _bounds(low, high, low_open=False, high_open=False):
+    """'>= 0', '< 1', 'in [0, 1)': the bounds of an argument, as a message says them."""
+    if low is not None and high is not None:
+        return f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    if low is not None:
+        return f"{'>' if low_open else '>='} {low}"
+    return f"{'<' if high_open else '<='} {high}"
 
 
 def probability(owner, name, value):

@@ -21,11 +21,7 @@ class EMA:
 
     def __init__(self, params, decay=0.995):
         self.params = value_list(params, "EMA")
-        try:
-            fraction("decay", decay)
-        except (TypeError, ValueError) as e:
-            raise type(e)(f"EMA: {e}") from None
-        self.decay = decay
+        self.decay = fraction("EMA", "decay", decay)
         self.shadow = [np.array(p.data) for p in self.params]        # copies
         self.swapped = False
 

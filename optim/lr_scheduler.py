@@ -7,7 +7,8 @@ creation) and lr0 is a group's lr when the first schedule was attached
 (kept in the group as "initial_lr").
 """
 import math
-import numbers
+
+from autograd import checks
 
 from . import flat
 from .optimizer import fraction, non_negative, one_of, positive, positive_int
@@ -79,8 +80,8 @@ class StepLR(LRScheduler):
     """
 
     def __init__(self, optimizer, step_size, gamma=0.1):
-        _check(self, positive_int, "step_size", step_size)
-        _check(self, positive, "gamma", gamma)
+        positive_int(type(self).__name__, "step_size", step_size)
+        positive(type(self).__name__, "gamma", gamma)
         self.step_size, self.gamma = step_size, gamma
         super().__init__(optimizer)
 
@@ -97,7 +98,7 @@ class ExponentialLR(LRScheduler):
     """
 
     def __init__(self, optimizer, gamma):
-        _check(self, positive, "gamma", gamma)
+        positive(type(self).__name__, "gamma", gamma)
         self.gamma = gamma
         super().__init__(optimizer)
 
@@ -112,7 +113,7 @@ class InverseTimeLR(LRScheduler):
     """
 
     def __init__(self, optimizer, k):
-        _check(self, non_negative, "k", k)
+        non_negative(type(self).__name__, "k", k)
         self.k = k
         super().__init__(optimizer)
 
@@ -144,22 +145,21 @@ class ReduceLROnPlateau(LRScheduler):
         if not hasattr(optimizer, "param_groups"):
             raise TypeError(f"ReduceLROnPlateau: optimizer must be an optim.Optimizer, "
                             f"got {type(optimizer).__name__}")
-        _check(self, one_of("min", "max"), "mode", mode)
-        _check(self, positive, "factor", factor)
-        _check(self, fraction, "factor", factor)
+        one_of("min", "max")(type(self).__name__, "mode", mode)
+        positive(type(self).__name__, "factor", factor)
+        fraction(type(self).__name__, "factor", factor)
         for name, value in (("patience", patience), ("cooldown", cooldown)):
-            if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 0:
-                raise ValueError(f"ReduceLROnPlateau: {name} must be an integer >= 0, got {value!r}")
-        _check(self, non_negative, "threshold", threshold)
-        _check(self, one_of("rel", "abs"), "threshold_mode", threshold_mode)
-        _check(self, non_negative, "eps", eps)
+            checks.integer("ReduceLROnPlateau", name, value, minimum=0)
+        non_negative(type(self).__name__, "threshold", threshold)
+        one_of("rel", "abs")(type(self).__name__, "threshold_mode", threshold_mode)
+        non_negative(type(self).__name__, "eps", eps)
         groups = optimizer.param_groups
         min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * len(groups)
         if len(min_lrs) != len(groups):
             raise ValueError(f"ReduceLROnPlateau: min_lr has {len(min_lrs)} entries, the optimizer "
                              f"{len(groups)} parameter groups")
         for i, value in enumerate(min_lrs):
-            _check(self, non_negative, f"min_lr[{i}]", value)
+            non_negative(type(self).__name__, f"min_lr[{i}]", value)
         self.optimizer = optimizer
         self.mode, self.factor, self.patience = mode, factor, patience
         self.threshold, self.threshold_mode = threshold, threshold_mode
@@ -200,10 +200,3 @@ class ReduceLROnPlateau(LRScheduler):
             self.cooldown_counter = self.cooldown
             self.num_bad_epochs = 0
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-
-def _check(scheduler, check, name, value):
-    try:
-        check(name, value)
-    except (TypeError, ValueError) as e:
-        raise type(e)(f"{type(scheduler).__name__}: {e}") from None

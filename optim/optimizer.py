@@ -10,11 +10,9 @@ Updates work on the raw numpy arrays (`p.data`, `p.grad`), in place: they
 build no graph, and a parameter keeps its array, so whatever else holds it
 (a module, a test) sees the new values (`Value.copy_` writes them back).
 """
-import numbers
-
 import numpy as np
 
-from autograd import Value, enable_grad, raw
+from autograd import Value, checks, enable_grad, raw
 
 from . import flat
 
@@ -35,7 +33,7 @@ class Optimizer:
     `decoupled_weight_decay = True` (AdamW), as `x *= 1 - lr * weight_decay`.
     """
 
-    checks = {}                        # hyperparameter name -> check(name, value)
+    checks = {}                        # hyperparameter name -> check(owner, name, value)
     decoupled_weight_decay = False
 
     def __init__(self, params, defaults):
@@ -69,12 +67,13 @@ class Optimizer:
     def check(self, group, where="param group 0"):
         """Validate a group's hyperparameters (the class's `checks`); the error
         names the optimizer, the argument, its value and the group."""
+        name = type(self).__name__
         try:
             for key, check in self.checks.items():
-                check(key, group[key])
+                check(name, key, group[key])
             self.check_combination(group)
         except (TypeError, ValueError) as e:
-            raise type(e)(f"{type(self).__name__}: {e} ({where})") from None
+            raise type(e)(f"{e} ({where})") from None
 
     def check_combination(self, group):
         """Checks that involve more than one hyperparameter (override)."""
@@ -258,57 +257,42 @@ def _listed(params, owner, single, items):
     return params
 
 
-# ---------------------------------------------------------------- validators
-# Each takes the argument's name and value and raises naming both.
-def _number(name, value):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__} {value!r}")
-
-
-def non_negative(name, value):
+# ---------------------------------------------------------------- hyperparameter checks
+# autograd.checks' convention, as in nn: a wrong type is a TypeError, a wrong
+# value a ValueError, naming the optimizer (or schedule) and the argument. Each
+# takes (owner, name, value).
+def non_negative(owner, name, value):
     """value >= 0."""
-    _number(name, value)
-    if not value >= 0:                          # also rejects NaN
-        raise ValueError(f"{name} must be >= 0, got {value!r}")
+    return checks.number(owner, name, value, minimum=0)
 
 
-def positive(name, value):
+def positive(owner, name, value):
     """value > 0."""
-    _number(name, value)
-    if not value > 0:
-        raise ValueError(f"{name} must be > 0, got {value!r}")
+    return checks.number(owner, name, value, above=0)
 
 
-def fraction(name, value):
+def fraction(owner, name, value):
     """0 <= value < 1 (a decay rate: 1 would never forget)."""
-    _number(name, value)
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value!r}")
+    return checks.number(owner, name, value, minimum=0, below=1)
 
 
-def fractions(name, value):
+def fractions(owner, name, value):
     """A pair of decay rates, each in [0, 1)."""
     if not isinstance(value, (tuple, list)) or len(value) != 2:
-        raise TypeError(f"{name} must be a pair (beta1, beta2), got {value!r}")
-    for i, v in enumerate(value):
-        fraction(f"{name}[{i}]", v)
+        raise TypeError(f"{owner}: {name} must be a pair (beta1, beta2), got {value!r}")
+    return tuple(fraction(owner, f"{name}[{i}]", v) for i, v in enumerate(value))
 
 
-def boolean(name, value):
+def boolean(owner, name, value):
     """True or False."""
-    if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return checks.boolean(owner, name, value)
 
 
-def positive_int(name, value):
+def positive_int(owner, name, value):
     """An integer >= 1."""
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    return checks.integer(owner, name, value, minimum=1)
 
 
 def one_of(*choices):
-    """A validator accepting exactly the given choices."""
-    def check(name, value):
-        if value not in choices:
-            raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}, got {value!r}")
-    return check
+    """A check accepting exactly the given choices."""
+    return lambda owner, name, value: checks.choice(owner, name, value, choices)

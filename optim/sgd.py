@@ -32,7 +32,7 @@ class SGD(Optimizer):
 
     def check_combination(self, group):
         if group["nesterov"] and not group["momentum"] > 0:
-            raise ValueError(f"nesterov=True needs momentum > 0, got momentum={group['momentum']!r}")
+            raise ValueError(f"SGD: nesterov=True needs momentum > 0, got momentum={group['momentum']!r}")
 
     def update(self, x, dx, state, group):
         """b = mu * b + dx; x -= lr * b (or lr * (dx + mu * b) with Nesterov)."""

@@ -122,7 +122,7 @@ def test_resampling_reports_bad_arguments():
         F.interpolate(x, scale_factor="2")
     with pytest.raises(ValueError, match="4-D"):
         F.interpolate(np.zeros((2, 2)), scale_factor=2)
-    with pytest.raises(ValueError, match="output size must be >= 1"):
+    with pytest.raises(ValueError, match="output size must be an integer >= 1"):
         F.adaptive_avg_pool2d(x, 0)
     with pytest.raises(TypeError, match="output size must be an int"):
         F.adaptive_avg_pool2d(x, (2.5, 2))
