@@ -1,16 +1,22 @@
 """What makes a Value behave as a number and as an array in Python.
 
-`Value` (value.py) inherits these: its shape and dtype, `len()`, `bool()`,
-`float()`, `np.asarray(value)`, f-strings, `repr`, and `copy.deepcopy`. None of
-them builds a graph; they read `data`.
+`Value` (value.py) inherits these: its shape and dtype, `copy_` (new numbers
+in place), `len()`, `bool()`, `float()`, `np.asarray(value)`, f-strings,
+`repr`, `copy.deepcopy`, and its label and scope. None of them builds a graph.
 """
 import copy
+import weakref
 
 import numpy as np
 
+# Labels and scopes are rare, so they are kept off the nodes (a slot would
+# cost every node) in tables that forget a Value when it dies.
+_labels = weakref.WeakKeyDictionary()
+_scopes = weakref.WeakKeyDictionary()
+
 
 class ArrayLike:
-    """The array side of a Value: everything here reads `self.data`."""
+    """The array side of a Value, and its name: nothing here builds a graph."""
 
     __slots__ = ()
 
@@ -34,12 +40,46 @@ class ArrayLike:
         """The numpy dtype of data (float64 for a Python float)."""
         return np.result_type(self.data)
 
+    def copy_(self, data):
+        """Write new numbers into this Value, building no graph: into its array,
+        in place (whatever else holds the array sees them; data broadcasts to
+        its shape), or as its new number when it holds a Python float. How an
+        optimizer updates a parameter; returns self."""
+        data = data.data if isinstance(data, ArrayLike) else data
+        if type(self._data) is float:
+            if np.size(data) != 1:
+                raise ValueError(f"copy_: a scalar Value takes one number, got shape {np.shape(data)}")
+            self._data = float(np.reshape(data, ()))
+        elif data is not self._data:
+            try:
+                np.copyto(self._data, data, casting="same_kind")
+            except (TypeError, ValueError) as e:
+                raise type(e)(f"copy_: {np.shape(data)} {np.result_type(data)} data does not fit this "
+                              f"Value's {self._data.shape} {self._data.dtype} array ({e})") from None
+        return self
+
     def item(self):
         """The single element as a Python float."""
         if np.size(self.data) != 1:
             raise ValueError(f"item(): only a single-element Value converts to a float, "
                              f"this one has shape {self.shape}")
         return float(np.asarray(self.data).reshape(()))
+
+    @property
+    def label(self):
+        """A name for drawings and reprs (None: none)."""
+        return _labels.get(self)
+
+    @label.setter
+    def label(self, name):
+        if name is None:
+            _labels.pop(self, None)
+        else:
+            _labels[self] = name
+
+    scope = property(lambda self: _scopes.get(self),
+                     doc="The innermost autograd.scope the gate that made this Value ran in (None: none): "
+                         "how a drawing groups the gates of one layer.")
 
     def __len__(self):
         if np.ndim(self.data) == 0:

@@ -6,15 +6,15 @@ made also remembers that gate and the gate's inputs: that is the whole graph.
 Every operator and method of the class is one line that hands the work to a
 gate of the gate table (gates.py), where each forward computation sits beside
 its local gradients. The backward pass is in backprop.py; what makes a Value
-behave as a number and an array in Python (len, float, printing, copying) is
-in arraylike.py. Below the class: how the engine makes nodes and checks data.
+behave as a number and an array in Python (shape, len, float, printing,
+copying, its label) is in arraylike.py. Below the class: how the engine makes nodes and checks data.
 """
 import weakref
 
 import numpy as np
 
 from . import gates                 # the gate table: every operation of a Value is one of its gates
-from .arraylike import ArrayLike
+from .arraylike import ArrayLike, _scopes
 from .gate import raw
 
 # A Value's depth orders the backward pass (backprop.py): a gate's output is one
@@ -62,24 +62,6 @@ class Value(ArrayLike):
         if np.shape(data) != np.shape(self._data):
             _reshaped[self] = np.shape(self._data)    # for the error of a backward through the old shape
         self._data = data
-
-    def copy_(self, data):
-        """Write new numbers into this Value, building no graph: into its array,
-        in place (whatever else holds the array sees them; data broadcasts to
-        its shape), or as its new number when it holds a Python float. How an
-        optimizer updates a parameter; returns self."""
-        data = raw(data)
-        if type(self._data) is float:
-            if np.size(data) != 1:
-                raise ValueError(f"copy_: a scalar Value takes one number, got shape {np.shape(data)}")
-            self._data = float(np.reshape(data, ()))
-        elif data is not self._data:
-            try:
-                np.copyto(self._data, data, casting="same_kind")
-            except (TypeError, ValueError) as e:
-                raise type(e)(f"copy_: {np.shape(data)} {np.result_type(data)} data does not fit this "
-                              f"Value's {self._data.shape} {self._data.dtype} array ({e})") from None
-        return self
 
     # ---------------------------------------------------------- operators: each one gate
     __add__ = gates.add.operate          # a + b
@@ -163,22 +145,6 @@ class Value(ArrayLike):
         """The inputs of the gate that made this Value, in order (() for a leaf)."""
         return self._left if self._right is None else (self._left, self._right)
 
-    @property
-    def label(self):
-        """A name for drawings and reprs (None: none)."""
-        return _labels.get(self)
-
-    @label.setter
-    def label(self, name):
-        if name is None:
-            _labels.pop(self, None)
-        else:
-            _labels[self] = name
-
-    scope = property(lambda self: _scopes.get(self),
-                     doc="The innermost autograd.scope the gate that made this Value ran in (None: none): "
-                         "how a drawing groups the gates of one layer.")
-
 
 class SavedValue(Value):
     """The output of a gate that saves something for backward (`cached=True`):
@@ -189,10 +155,6 @@ class SavedValue(Value):
 
 RELEASED = object()   # `_grad_so_far` of a node whose graph backward has released
 
-# Labels and scopes are rare, so they are kept off the nodes (a slot would
-# cost every node) in tables that forget a Value when it dies.
-_labels = weakref.WeakKeyDictionary()
-_scopes = weakref.WeakKeyDictionary()
 _reshaped = weakref.WeakKeyDictionary()     # Value -> its shape before `.data` was given another
 
 

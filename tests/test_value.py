@@ -199,7 +199,7 @@ def test_requires_grad_is_a_leaf_flag():
 
 def test_labels_and_scopes_live_and_die_with_their_value():
     from autograd import scope
-    from autograd.value import _labels, _scopes
+    from autograd.arraylike import _labels, _scopes
     x = Value(1.0, label="x")
     assert x.label == "x" and x.detach().label == "x"
     x.label = None
