@@ -81,31 +81,42 @@ def test_multihead_attention_matches_pytorch():
     np.testing.assert_allclose(weights.data, t["weights_float"], rtol=1e-10)
 
 
-def test_multihead_attention_by_hand_unbatched():
-    rng = np.random.default_rng(1)
-    mha = nn.MultiheadAttention(4, 2).double()
-    mha.in_proj_bias.data[...] = rng.standard_normal(12)
-    x, memory = rng.standard_normal((3, 4)), rng.standard_normal((5, 4))
-    out, weights = mha(x, memory, memory)
+def mha_by_hand(mha, x, memory, masked=None):
+    """Multi-head attention written out: projections, each head's softmax, heads joined, out_proj.
+    masked: True where a query may not attend (PyTorch's nn.MultiheadAttention convention)."""
     w, b = mha.in_proj_weight.data, mha.in_proj_bias.data
     q, k, v = x @ w[:4].T + b[:4], memory @ w[4:8].T + b[4:8], memory @ w[8:].T + b[8:]
     heads, maps = [], []
     for h in range(2):                                     # head h: columns 2h, 2h+1
         cols = slice(2 * h, 2 * h + 2)
         scores = q[:, cols] @ k[:, cols].T / math.sqrt(2)
-        p = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+        e = np.exp(scores) * (1 if masked is None else ~masked)
+        p = e / e.sum(axis=1, keepdims=True)
         heads.append(p @ v[:, cols])
         maps.append(p)
-    expected = np.concatenate(heads, axis=1) @ mha.out_proj.weight.data.T + mha.out_proj.bias.data
+    return np.concatenate(heads, axis=1) @ mha.out_proj.weight.data.T + mha.out_proj.bias.data, (maps[0] + maps[1]) / 2
+
+
+def test_multihead_attention_by_hand_unbatched():
+    rng = np.random.default_rng(1)
+    mha = nn.MultiheadAttention(4, 2).double()
+    mha.in_proj_bias.data[...] = rng.standard_normal(12)
+    x, memory = rng.standard_normal((3, 4)), rng.standard_normal((5, 4))
+    out, weights = mha(x, memory, memory)
+    expected, expected_weights = mha_by_hand(mha, x, memory)
     np.testing.assert_allclose(out.data, expected, rtol=1e-12)
-    np.testing.assert_allclose(weights.data, (maps[0] + maps[1]) / 2, rtol=1e-12)
+    np.testing.assert_allclose(weights.data, expected_weights, rtol=1e-12)
     batched, _ = mha(x[:, None], memory[:, None], memory[:, None])          # (L, N=1, E)
     np.testing.assert_allclose(batched.data[:, 0], out.data, rtol=1e-13)
-    out, none = mha(x, x, x, need_weights=False, is_causal=True)
+    above = np.triu(np.ones((3, 3), bool), 1)              # True above the diagonal: masked, as PyTorch's MHA
+    out, weights = mha(x, x, x, attn_mask=above)
+    expected, expected_weights = mha_by_hand(mha, x, x, above)
+    np.testing.assert_allclose(out.data, expected, rtol=1e-12)
+    np.testing.assert_allclose(weights.data, expected_weights, rtol=1e-12)
+    causal, none = mha(x, x, x, need_weights=False, is_causal=True)
     assert none is None
-    causal, _ = mha(x, x, x, attn_mask=np.triu(np.ones((3, 3), bool), 1))   # True above the diagonal: masked
-    np.testing.assert_allclose(out.data, causal.data, rtol=1e-13)
-    out.sum().backward()
+    np.testing.assert_allclose(causal.data, expected, rtol=1e-13)
+    causal.sum().backward()
     assert mha.in_proj_weight.grad.shape == (12, 4) and mha.out_proj.weight.grad.shape == (4, 4)
 
 
