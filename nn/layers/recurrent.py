@@ -324,7 +324,7 @@ class _RNNBase(Module):
 
 class RNN(_RNNBase):
     """An Elman RNN over sequences: `RNN(input_size, hidden_size, num_layers=1,
-    nonlinearity='tanh', bias=True, batch_first=False, dropout=0.0)`.
+    nonlinearity='tanh', bias=True, batch_first=False, dropout=0.0, *, fused=True)`.
 
     h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu), layer after
     layer (dropout between layers, in training). `out, h_n = rnn(x, h0)`.
