@@ -44,6 +44,7 @@ class CharRNN(nn.Module):
         self.decoder = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, ids, state=None):
+        """(logits (batch, time, vocab_size), the state after the last step) for ids (batch, time)."""
         out, state = self.rnn(self.embedding(ids), state)
         return self.decoder(out), state
 
@@ -60,6 +61,7 @@ class Block(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(d_model, 4 * d_model), nn.ReLU(), nn.Linear(4 * d_model, d_model))
 
     def forward(self, x, mask):
+        """The block on x (batch, time, d_model), attention limited by the additive mask."""
         h = self.ln1(x)
         attended, _ = self.attn(h, h, h, attn_mask=mask, need_weights=False)
         x = x + attended
@@ -83,6 +85,7 @@ class CharTransformer(nn.Module):
         self.decoder = nn.Linear(d_model, vocab_size)
 
     def forward(self, ids, state=None):
+        """(logits (batch, time, vocab_size), None) for ids (batch, time <= context); state is ignored."""
         length = np.shape(ids)[1]
         if length > self.context:
             raise ValueError(f"CharTransformer: {length} characters at once, but the context is {self.context}")
