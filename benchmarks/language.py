@@ -69,7 +69,8 @@ def main():
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--seq-len", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=3e-3)
+    parser.add_argument("--lr-decay", type=float, default=0.5, help="at each third of the epochs")
     parser.add_argument("--threads", type=int, default=1, help="BLAS threads")
     parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "circuitgrad-bench-language"))
     args = parser.parse_args()
@@ -82,7 +83,8 @@ def main():
           f"at most {args.minutes:g} minutes of training", flush=True)
     command = [sys.executable, "-m", "circuitgrad", "train", "--data", args.data, "--model", args.model,
                "--hidden", str(args.hidden), "--layers", str(args.layers), "--seq-len", str(args.seq_len),
-               "--batch-size", str(args.batch_size), "--lr", str(args.lr), "--epochs", str(args.epochs),
+               "--batch-size", str(args.batch_size), "--lr", str(args.lr), "--lr-decay", str(args.lr_decay),
+               "--epochs", str(args.epochs),
                "--steps-per-epoch", str(steps_per_epoch), "--max-minutes", str(args.minutes),
                "--out", args.out, "--overwrite", "--no-progress"]
     started = time.perf_counter()

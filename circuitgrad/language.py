@@ -122,7 +122,7 @@ def train(settings, directory, resume=False, progress=True, out=print):
         f" bits/char on test; best on validation: order {best_gram['order']}, test {best_gram['test_bpc']:.3f}")
 
     model = models.build(s["model"], len(vocab), s["hidden"], s["layers"], s["seq_len"], EMBEDDING_DIM)
-    from circuitgrad.train import OPTIMIZERS
+    from circuitgrad.train import OPTIMIZERS          # (train.py imports this module: no cycle at import)
     rule, default_lr, options = OPTIMIZERS[s["optim"]]
     lr = s["lr"] if s["lr"] is not None else default_lr
     optimizer = getattr(optim, rule)(model.parameters(), lr=lr, weight_decay=s["weight_decay"], **options)
