@@ -2,14 +2,17 @@
 
 It takes either model file of a run (model.npz, or checkpoint.npz), and refuses
 data the model was not made for: samples of another shape, or other classes.
+A language run's model is measured in bits per character on test text instead
+(language.py).
 """
 import numpy as np
 
 import autograd
-from circuitgrad import Failure, runs
+from autograd import storage
+from circuitgrad import Failure, language, runs
 from nn import data
 
-HELP = "accuracy of a model saved by train"
+HELP = "accuracy (a language model: bits per character) of a model saved by train"
 
 
 def add_arguments(parser):
@@ -19,7 +22,10 @@ def add_arguments(parser):
 
 
 def run(args, out=print):
-    """Reload the model and report its accuracy and confusion matrix; returns the accuracy."""
+    """Reload the model and report its accuracy and confusion matrix; returns the
+    accuracy (a language model: its bits per character)."""
+    if language.is_language(storage.load_model(args.model)[1]):
+        return language.evaluate(args, out)
     model, meta, standardize = runs.load(args.model)
     spec = args.data or str(meta["data"])
     test = data.load(spec)["test"]

@@ -10,6 +10,9 @@ model.npz, checkpoint.npz, plots and summary.json, each written atomically.
 An existing run is never overwritten by accident: `--overwrite` replaces it,
 `--resume` continues it from its checkpoint (after Ctrl-C, say), exactly as
 an uninterrupted run would have gone on.
+
+Text data (`--data text:PATH` or `python-source`) trains a character-level
+language model instead: language.py, with the same run directory and checks.
 """
 import argparse
 import contextlib
@@ -23,7 +26,7 @@ import autograd
 import nn.functional as F
 import optim
 from autograd.storage import atomic_write
-from circuitgrad import Failure, runs
+from circuitgrad import Failure, language, runs
 from nn import data
 from nn.models import classifiers
 from optim.lr_scheduler import StepLR
@@ -63,8 +66,10 @@ def _number(parse, low=None, high=None, low_open=False, high_open=False):
 def add_arguments(parser):
     """The options of a run, and how to treat an existing one."""
     parser.add_argument("--data", default="fashion-mnist",
-                        help="fashion-mnist | mnist:DIR | cifar10:DIR | spiral | moons")
-    parser.add_argument("--model", default="mlp", choices=list(classifiers.MODELS))
+                        help="fashion-mnist | mnist:DIR | cifar10:DIR | spiral | moons; text (a language "
+                        "model): text:PATH (a file or a directory) | python-source")
+    parser.add_argument("--model", choices=list(classifiers.MODELS) + list(language.models.KINDS),
+                        help="default: mlp; on text lstm (or rnn, gru, transformer)")
     parser.add_argument("--batchnorm", action="store_true", help="convnet: BatchNorm after each conv")
     parser.add_argument("--optim", default="adam", choices=list(OPTIMIZERS))
     parser.add_argument("--lr", type=_number(float, 0, low_open=True),
@@ -74,7 +79,7 @@ def add_arguments(parser):
                         help="multiply the learning rate by this every third of the epochs (1: no decay)")
     parser.add_argument("--epochs", type=_number(int, 1), help="epochs in all (default 10; with --resume: "
                         "the run's own, or more to go on longer)")
-    parser.add_argument("--batch-size", type=_number(int, 1), default=100)
+    parser.add_argument("--batch-size", type=_number(int, 1), help="default 100; on text 32 streams")
     parser.add_argument("--val-fraction", type=_number(float, 0, 1, True, True), default=0.1,
                         help="the share of the training data held out for validation, in (0, 1)")
     parser.add_argument("--augment", action="store_true", help="random horizontal flips of training images")
@@ -82,6 +87,18 @@ def add_arguments(parser):
                         help="random crops of training images padded by this many pixels (0: none)")
     parser.add_argument("--limit", type=_number(int, 2), help="use only this many training samples (a quick run)")
     parser.add_argument("--seed", type=_number(int, 0), default=0)
+    text = parser.add_argument_group("language models (text data)")
+    text.add_argument("--seq-len", type=_number(int, 1), help="characters per window of truncated "
+                      "backpropagation through time; the transformer's context (default 64)")
+    text.add_argument("--hidden", type=_number(int, 1), help="hidden units (transformer: d_model; default 256)")
+    text.add_argument("--layers", type=_number(int, 1), help="recurrent layers or transformer blocks (default 1)")
+    text.add_argument("--clip", type=_number(float, 0), help="clip the gradient's norm to this (default 5; 0: off)")
+    text.add_argument("--eval-chars", type=_number(int, 2), help="measure bits per character on the first this "
+                      "many characters of the validation and test text (default 100000)")
+    text.add_argument("--steps-per-epoch", type=_number(int, 1), help="steps between evaluations "
+                      "(default: a whole pass over the training text)")
+    text.add_argument("--max-minutes", type=_number(float, 0, low_open=True),
+                      help="stop training after this many minutes (the epoch in progress ends early)")
     parser.add_argument("--out", default="runs/latest", help="the run's directory: model.npz, checkpoint.npz, "
                         "plots, summary.json")
     what = parser.add_mutually_exclusive_group()
@@ -107,16 +124,30 @@ def run(args, out=print):
         if runs.holds_run(directory) and not args.overwrite:
             raise Failure(f"{directory} already holds a run: pass --overwrite to replace it, or --resume "
                           f"to continue it from its checkpoint (or choose another --out)")
-        settings = {name: getattr(args, name) for name in SETTINGS}
-        settings["epochs"] = settings["epochs"] or 10
+        settings = language.settings(args) if data.is_text(args.data) else image_settings(args)
     directory.mkdir(parents=True, exist_ok=True)
     if args.overwrite:
         for name in runs.RUN_FILES:
             (directory / name).unlink(missing_ok=True)
     anomalies = autograd.detect_anomaly() if args.detect_anomaly else contextlib.nullcontext()
     # numpy's overflow warnings say less than the Solver's message about a diverging loss
+    trainer = language.train if data.is_text(settings["data"]) else train
     with anomalies, np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return train(settings, directory, args.resume, not args.no_progress, out)
+        return trainer(settings, directory, args.resume, not args.no_progress, out)
+
+
+def image_settings(args):
+    """The settings of a new image run from the command line's options,
+    refusing options that only language models have."""
+    for name in language.SETTINGS:
+        if name not in SETTINGS and getattr(args, name) is not None:
+            raise Failure(f"--{name.replace('_', '-')} is for text data (text:PATH or python-source), "
+                          f"not {args.data}")
+    if args.model in language.models.KINDS:
+        raise Failure(f"--model {args.model} is a language model: use --data text:PATH or python-source")
+    settings = {name: getattr(args, name) for name in SETTINGS}
+    settings.update(model=args.model or "mlp", epochs=args.epochs or 10, batch_size=args.batch_size or 100)
+    return settings
 
 
 def train(settings, directory, resume=False, progress=True, out=print):

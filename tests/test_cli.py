@@ -152,3 +152,112 @@ def test_an_interrupted_run_resumes_exactly_where_it_was(tmp_path, monkeypatch, 
         for name in a.files:
             if name.startswith("model/"):
                 np.testing.assert_array_equal(a[name], b[name])
+
+
+# ---------------------------------------------------------------- language models
+TINY = ["--epochs", 2, "--steps-per-epoch", 6, "--hidden", 16, "--seq-len", 12, "--batch-size", 4,
+        "--eval-chars", 600, "--no-progress"]
+
+
+def tiny_text(directory):
+    """Five small Python-like files."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for i in range(5):
+        (directory / f"m{i}.py").write_text("".join(f"def f{j}(x):\n    return x * {i + j}\n\n" for j in range(25)))
+    return directory
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory):
+    """A finished language run (an LSTM) on tiny text: (run directory, stdout)."""
+    root = tmp_path_factory.mktemp("text")
+    status, stdout, stderr = circuitgrad("train", "--data", f"text:{tiny_text(root / 'corpus')}", "--model", "lstm",
+                                         *TINY, "--out", root / "run")
+    assert status == 0, stderr
+    return root / "run", stdout
+
+
+def test_a_language_run_reports_bits_per_character_and_the_ngram_baselines(text_run):
+    out, stdout = text_run
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["task"] == "language" and summary["model"] == "lstm" and summary["epochs"] == 2
+    assert len(summary["val_bpc"]) == len(summary["test_bpc_per_epoch"]) == 2
+    assert [g["order"] for g in summary["ngram"]] == [1, 2, 3, 4, 5]
+    best = min(summary["ngram"], key=lambda g: g["validation_bpc"])
+    assert summary["best_ngram"] == best and best["order"] > 1
+    assert summary["clip"] == 5.0 and summary["steps"] == 12
+    assert "epoch 2/2" in stdout and "n-gram baselines" in stdout and f"test {best['test_bpc']:.3f}" in stdout
+    assert (out / "model.npz").exists() and (out / "checkpoint.npz").exists()
+    # an untrained guess is log2(V); the run's bits per character are below it, and evaluate agrees
+    status, stdout, stderr = circuitgrad("evaluate", out / "model.npz")
+    assert status == 0, stderr
+    assert f"{summary['test_bpc']:.4f} bits per character" in stdout and "uniform guess" in stdout
+
+
+def test_sample_prints_the_prompt_and_its_continuation(text_run):
+    out, _ = text_run
+    status, first, stderr = circuitgrad("sample", out / "model.npz", "--prompt", "def ", "--length", 50,
+                                        "--temperature", 0.8, "--seed", 0)
+    assert status == 0, stderr
+    assert first.startswith("def ") and len(first) == len("def ") + 50 + 1          # + print's newline
+    assert circuitgrad("sample", out / "checkpoint.npz", "--prompt", "def ", "--length", 50, "--temperature", 0.8,
+                       "--seed", 0)[1] == first
+    assert circuitgrad("sample", out / "model.npz", "--prompt", "def ", "--length", 50, "--seed", 1)[1] != first
+
+
+def test_a_transformer_run_and_its_sample(tmp_path):
+    status, _, stderr = circuitgrad("train", "--data", f"text:{tiny_text(tmp_path / 'corpus')}", "--model",
+                                    "transformer", "--layers", 2, *TINY, "--out", tmp_path / "run")
+    assert status == 0, stderr
+    status, stdout, stderr = circuitgrad("sample", tmp_path / "run" / "model.npz", "--length", 30, "--seed", 0)
+    assert status == 0 and len(stdout) == 31, stderr
+
+
+def test_a_language_run_resumes_exactly(tmp_path):
+    corpus = f"text:{tiny_text(tmp_path / 'corpus')}"
+    arguments = ["train", "--data", corpus, "--model", "gru", *TINY]
+    assert circuitgrad(*arguments, "--out", tmp_path / "whole")[0] == 0
+    assert circuitgrad(*arguments[:-len(TINY)], *TINY[2:], "--epochs", 1, "--out", tmp_path / "cut")[0] == 0
+    status, stdout, stderr = circuitgrad("train", "--resume", "--epochs", 2, "--no-progress", "--out", tmp_path / "cut")
+    assert status == 0, stderr
+    assert "resumed after epoch 1 of 2" in stdout
+    whole, cut = (json.loads((tmp_path / d / "summary.json").read_text()) for d in ("whole", "cut"))
+    for key in ("val_bpc", "test_bpc_per_epoch", "train_loss", "sample"):
+        assert cut[key] == whole[key], key
+    with np.load(tmp_path / "whole" / "model.npz") as a, np.load(tmp_path / "cut" / "model.npz") as b:
+        for name in a.files:
+            np.testing.assert_array_equal(a[name], b[name])
+
+
+LANGUAGE_MISTAKES = [   # (what, arguments (with {tmp}, {text}, {run} and {image}), fragments of the one line)
+    ("a missing text path", ["train", "--data", "text:{tmp}/absent", "--out", "{tmp}/a"], ["absent", "no such file"]),
+    ("an empty text directory", ["train", "--data", "text:{tmp}/empty", "--out", "{tmp}/a"], ["no text"]),
+    ("an image model on text", ["train", "--data", "text:{text}", "--model", "resnet", "--out", "{tmp}/a"],
+     ["image classifier", "lstm"]),
+    ("an image option on text", ["train", "--data", "text:{text}", "--batchnorm", "--out", "{tmp}/a"],
+     ["--batchnorm", "image data"]),
+    ("a language model on images", ["train", "--data", "spiral", "--model", "lstm", "--out", "{tmp}/a"],
+     ["language model", "text:PATH"]),
+    ("a text option on images", ["train", "--data", "spiral", "--seq-len", "8", "--out", "{tmp}/a"],
+     ["--seq-len", "text data"]),
+    ("windows too long for the text", ["train", "--data", "text:{text}", "--seq-len", "100000", "--out", "{tmp}/a"],
+     ["no window", "--seq-len"]),
+    ("a negative clip", ["train", "--data", "text:{text}", "--clip", "-1", "--out", "{tmp}/a"], ["--clip", ">= 0"]),
+    ("sample an image run", ["sample", "{image}/model.npz"], ["not a language model", "mlp on spiral"]),
+    ("sample at temperature 0", ["sample", "{run}/model.npz", "--temperature", "0"], ["--temperature", "> 0"]),
+    ("sample a negative length", ["sample", "{run}/model.npz", "--length", "-5"], ["--length", ">= 0"]),
+    ("sample a text file", ["sample", "{tmp}/file.txt"], ["file.txt", "zip archive"]),
+    ("evaluate a language model on images", ["evaluate", "{run}/model.npz", "--data", "spiral"],
+     ["language model", "spiral"]),
+]
+
+
+@pytest.mark.parametrize("what, arguments, fragments", LANGUAGE_MISTAKES, ids=[m[0] for m in LANGUAGE_MISTAKES])
+def test_a_language_mistake_is_one_line_and_exit_status_2(tmp_path, text_run, spiral_run, what, arguments,
+                                                            fragments):
+    (tmp_path / "file.txt").write_text("not a model\n")
+    (tmp_path / "empty").mkdir()
+    text = tiny_text(tmp_path / "corpus")
+    args = [a.format(tmp=tmp_path, text=text, run=text_run[0], image=spiral_run) for a in arguments]
+    status, _, stderr = circuitgrad(*args, "--no-progress") if args[0] == "train" else circuitgrad(*args)
+    one_line_error(status, stderr, *fragments)
