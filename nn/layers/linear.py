@@ -71,12 +71,12 @@ class Unflatten(Module):
         shape = x.shape
         if not -len(shape) <= self.dim < len(shape):
             raise ValueError(f"Unflatten: dim {self.dim} is not an axis of the input of shape {shape}")
-        dim = self.dim % len(shape)
-        known = int(np.prod([n for n in self.unflattened_size if n != -1]))
-        if (shape[dim] != known) if -1 not in self.unflattened_size else shape[dim] % known:
+        dim, sizes = self.dim % len(shape), self.unflattened_size
+        known = int(np.prod([n for n in sizes if n != -1]))
+        if shape[dim] % known if -1 in sizes else shape[dim] != known:
             raise ValueError(f"Unflatten: axis {dim} of the input {shape} has {shape[dim]} elements, which do not "
                              f"make {self.unflattened_size}")
-        return x.reshape(shape[:dim] + self.unflattened_size + shape[dim + 1:])
+        return x.reshape(shape[:dim] + sizes + shape[dim + 1:])
 
     def extra_repr(self):
         return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
