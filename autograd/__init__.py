@@ -13,7 +13,8 @@ add up where wires fork (CS231n, "Backpropagation, Intuitions").
 
 The pieces: `Value` (value.py), the `Gate` protocol (gate.py), the gate table
 with every derivative formula (gates.py), the backward pass (backprop.py),
-grad mode and scopes (mode.py), drawings (draw.py), the library's random generator (random.py),
+grad mode and scopes (mode.py), drawings (draw.py), the library's random generator and
+noise as constant Values (random.py: randn, rand),
 `gradcheck` (gradcheck.py) and hypothesis helpers for testing gates (testing.py).
 """
 from .value import Value  # first: the gate table and backward are built with Value
@@ -24,7 +25,7 @@ from .gate import Gate, raw
 from .gates import concatenate, maximum, minimum, stack, where
 from .gradcheck import gradcheck
 from .mode import detect_anomaly, enable_grad, is_grad_enabled, no_grad, scope, set_grad_enabled
-from .random import generator, manual_seed
+from .random import generator, manual_seed, rand, randn
 
 __version__ = "0.1.0"
 
@@ -35,4 +36,4 @@ __circuitgrad__ = __version__
 
 __all__ = ["Value", "Gate", "gates", "grad", "gradcheck", "maximum", "minimum", "concatenate",
            "stack", "where", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-           "scope", "detect_anomaly", "raw", "manual_seed", "generator", "draw", "draw_text"]
+           "scope", "detect_anomaly", "raw", "manual_seed", "generator", "randn", "rand", "draw", "draw_text"]

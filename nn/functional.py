@@ -19,8 +19,8 @@ from . import checks, gates
 __all__ = ["linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm",
            "dropout", "relu", "leaky_relu", "prelu", "elu", "sigmoid", "tanh", "softmax",
            "log_softmax", "cross_entropy", "multi_margin_loss", "binary_cross_entropy_with_logits",
-           "mse_loss", "l1_loss", "adaptive_avg_pool2d", "interpolate", "embedding", "layer_norm",
-           "scaled_dot_product_attention"]
+           "binary_cross_entropy", "mse_loss", "l1_loss", "adaptive_avg_pool2d", "interpolate", "embedding",
+           "layer_norm", "scaled_dot_product_attention"]
 
 
 # ---------------------------------------------------------------- linear and convolution
@@ -342,6 +342,34 @@ def binary_cross_entropy_with_logits(input, target, *, reduction="mean"):
     L = -t·log σ(x) - (1 - t)·log(1 - σ(x)) = max(x, 0) - x·t + log(1 + e^-|x|)."""
     checks.same_shape("binary_cross_entropy_with_logits", input, target)
     return gates.bce_with_logits(input, target, checks.reduction("binary_cross_entropy_with_logits", reduction))
+
+
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """Binary cross-entropy of probabilities p in [0, 1] (a sigmoid's output)
+    against targets t in [0, 1], each term weighted by w (broadcast to p's shape):
+    L = -w·(t·log p + (1 - t)·log(1 - p)).
+
+    As PyTorch, each log is clamped at -100, so p = 0 or 1 on the wrong side
+    costs 100 (finite) and 0·log 0 counts 0; d/dp = w·(p - t)/max(p(1 - p), 1e-12),
+    d/dt = w·(log(1 - p) - log p); weight is a constant. 'mean' divides the
+    weighted sum by the number of elements. From logits, prefer
+    binary_cross_entropy_with_logits: the same loss, stable for any x."""
+    op = "binary_cross_entropy"
+    checks.same_shape(op, input, target)
+    reduction = checks.reduction(op, reduction)
+    p = raw(input)
+    if np.size(p) and not (np.min(p) >= 0 and np.max(p) <= 1):
+        raise ValueError(f"{op}: input must be probabilities in [0, 1] (shape {np.shape(p)}), found values in "
+                         f"[{np.min(p)}, {np.max(p)}]; from logits use binary_cross_entropy_with_logits")
+    if weight is not None:
+        weight = np.asarray(raw(weight), dtype=np.result_type(np.asarray(p).dtype, np.float32))   # p's float type
+        try:
+            fits = np.broadcast_shapes(weight.shape, np.shape(p)) == np.shape(p)
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ValueError(f"{op}: weight {weight.shape} must broadcast to the input's shape {np.shape(p)}")
+    return gates.bce(input, target, weight, reduction)
 
 
 def mse_loss(input, target, *, reduction="mean"):

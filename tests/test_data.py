@@ -199,6 +199,27 @@ def test_pca_reduces_and_whitens():
     np.testing.assert_allclose(np.cov(white, rowvar=False, bias=True), np.eye(2), atol=1e-3)
 
 
+def test_pca_inverse_transform_reconstructs_from_the_kept_components():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((300, 2)) @ rng.standard_normal((2, 5)) + 3.0       # data on a plane, off the origin
+    for whiten in (False, True):
+        pca = data.PCA(components=2, whiten=whiten).fit(x)
+        np.testing.assert_allclose(pca.inverse_transform(pca.transform(x)), x, atol=1e-8)
+    # one component: the projection on the first axis, by hand: mean + ((x - mean)·u) u
+    pca = data.PCA(components=1).fit(x)
+    u, mean = pca.U[:, 0], x.mean(axis=0)
+    np.testing.assert_allclose(pca.inverse_transform(pca.transform(x)), mean + np.outer((x - mean) @ u, u), atol=1e-10)
+    # fewer components never reconstruct better; images come back flat, (N, D)
+    images = rng.random((50, 1, 4, 4)).astype(np.float32)
+    errors = [np.mean((data.PCA(k).fit(images).inverse_transform(data.PCA(k).fit(images).transform(images))
+                       - images.reshape(50, 16)) ** 2) for k in (1, 4, 16)]
+    assert errors[0] > errors[1] > errors[2] and errors[2] < 1e-10
+    with pytest.raises(ValueError, match=r"PCA.inverse_transform: codes must have shape \(N, 4\)"):
+        data.PCA(4).fit(images).inverse_transform(np.zeros((3, 5)))
+    with pytest.raises(RuntimeError, match="inverse_transform before fit"):
+        data.PCA(2).inverse_transform(np.zeros((3, 2)))
+
+
 def test_augmentation_shapes_and_statistics():
     rng = np.random.default_rng(0)
     x = rng.random((400, 3, 8, 8)).astype(np.float32)

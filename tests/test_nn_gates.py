@@ -351,6 +351,22 @@ def test_binary_cross_entropy_with_logits(x, t, r):
     "BCE from logits, gradients for both logits and targets"
 
 
+@st.composite
+def bce_args(draw):
+    p = draw(arrays(min_dims=1, elements=reals(0.05, 0.95)))      # probabilities away from the clamps at 0, 1
+    t, r = draw(arrays(p.shape, elements=reals(0.0, 1.0))), draw(reductions)
+    weight = draw(st.sampled_from([None, "full", "last axis"]))
+    if weight is not None:
+        weight = draw(arrays(p.shape if weight == "full" else p.shape[-1:], elements=reals(0.0, 2.0)))
+        weight = weight.tolist()        # a constant of the loss: a list, so check_gate does not differentiate it
+    return p, t, weight, r
+
+
+@check_gate(lambda p, t, w, r: F.binary_cross_entropy(p, t, w, reduction=r), bce_args())
+def test_binary_cross_entropy(p, t, w, r):
+    "BCE on probabilities: gradients for both probabilities and targets, with and without a weight"
+
+
 @check_gate(lambda a, b, r: F.mse_loss(a, b, reduction=r), pair_args())
 def test_mse_loss(a, b, r):
     "the L2 loss"

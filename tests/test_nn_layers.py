@@ -233,3 +233,57 @@ def test_bce_mse_l1_follow_their_formulas():
     np.testing.assert_allclose(nn.MSELoss(reduction="sum")(x, t), ((x - t) ** 2).sum())
     np.testing.assert_allclose(F.l1_loss(x, t), np.abs(x - t).mean())
     np.testing.assert_allclose(nn.L1Loss(reduction="none")(x, t), np.abs(x - t))
+
+
+# ---------------------------------------------------------------- issue 17: BCE on probabilities, Unflatten
+def test_binary_cross_entropy_by_hand():
+    # p = 0.8 for t = 1 and t = 0.25: -log 0.8 and -(0.25 log 0.8 + 0.75 log 0.2)
+    p, t = np.array([0.8, 0.8]), np.array([1.0, 0.25])
+    terms = np.array([-math.log(0.8), -(0.25 * math.log(0.8) + 0.75 * math.log(0.2))])
+    np.testing.assert_allclose(F.binary_cross_entropy(p, t, reduction="none"), terms)
+    np.testing.assert_allclose(F.binary_cross_entropy(p, t), terms.mean())
+    np.testing.assert_allclose(nn.BCELoss(weight=np.array([2.0, 0.5]), reduction="sum")(p, t),
+                               2 * terms[0] + 0.5 * terms[1])
+    # 'mean' with a weight divides by the number of elements, not by the weights' sum (as PyTorch)
+    np.testing.assert_allclose(F.binary_cross_entropy(p, t, np.array([2.0, 0.5])), (2 * terms[0] + 0.5 * terms[1]) / 2)
+    # d/dp = (p - t)/(p(1 - p)) / n; d/dt = (log(1 - p) - log p) / n
+    v, target = Value(p), Value(t)
+    F.binary_cross_entropy(v, target).backward()
+    np.testing.assert_allclose(v.grad, (p - t) / (p * (1 - p)) / 2)
+    np.testing.assert_allclose(target.grad, (np.log(1 - p) - np.log(p)) / 2)
+    # the same loss as from logits: p = σ(x)
+    x = rng.standard_normal((3, 4))
+    t = rng.random((3, 4))
+    np.testing.assert_allclose(F.binary_cross_entropy(1 / (1 + np.exp(-x)), t),
+                               F.binary_cross_entropy_with_logits(x, t))
+
+
+def test_binary_cross_entropy_at_exactly_zero_and_one_is_clamped_as_pytorch():
+    # every combination of p in {0, 1} and t in {0, 1}: a log of 0 counts -100 (finite), 0·log 0 counts 0
+    p, t = Value(np.array([0.0, 0.0, 1.0, 1.0])), Value(np.array([0.0, 1.0, 0.0, 1.0]))
+    with np.errstate(all="raise"):                      # no warning either: nothing divides by 0 or logs 0 unguarded
+        loss = F.binary_cross_entropy(p, t, reduction="none")
+        loss.backward(np.ones(4))
+    np.testing.assert_array_equal(loss.data, [0.0, 100.0, 100.0, 0.0])
+    np.testing.assert_array_equal(p.grad, [0.0, -1e12, 1e12, 0.0])      # (p - t)/max(p(1 - p), 1e-12)
+    np.testing.assert_array_equal(t.grad, [100.0, 100.0, -100.0, -100.0])   # max(log(1-p), -100) - max(log p, -100)
+    # float32 stays float32, the clamp included
+    p32 = np.array([0.0, 0.5], np.float32)
+    out = F.binary_cross_entropy(p32, np.array([1.0, 1.0], np.float32), reduction="none")
+    assert out.dtype == np.float32
+    np.testing.assert_allclose(out, [100.0, math.log(2)], rtol=1e-6)
+    assert F.binary_cross_entropy(np.zeros(0), np.zeros(0), reduction="sum") == 0
+
+
+def test_unflatten_undoes_flatten():
+    x = rng.standard_normal((2, 12)).astype(np.float32)
+    out = nn.Unflatten(1, (3, 2, 2))(Value(x))
+    assert out.shape == (2, 3, 2, 2)
+    np.testing.assert_array_equal(out.data[1, 2, 0, 1], x[1, 2 * 4 + 0 * 2 + 1])
+    np.testing.assert_array_equal(nn.Flatten()(out).data, x)
+    assert nn.Unflatten(-1, (4, -1))(x).shape == (2, 4, 3)
+    assert nn.Unflatten(0, (1, 2))(x).shape == (1, 2, 12)
+    v = Value(x)
+    (nn.Unflatten(1, (3, 4))(v) * np.arange(12).reshape(3, 4)).sum().backward()
+    np.testing.assert_array_equal(v.grad, np.tile(np.arange(12.0), (2, 1)))     # the gradient flattened back
+    assert "unflattened_size=(1, 28, 28)" in repr(nn.Unflatten(1, (1, 28, 28)))

@@ -69,6 +69,20 @@ class PCA(_Fitted):
             rotated = rotated / np.sqrt(self.S + self.eps)
         return rotated.astype(x.dtype if x.dtype.kind == "f" else np.float32)
 
+    def inverse_transform(self, z):
+        """Back from (N, components) to (N, D): z @ U[:, :k]ᵀ + mean (whitened
+        codes are scaled back by sqrt(S + eps) first). With k < D this is the
+        best reconstruction from k numbers that is linear in the data: the
+        closest point (in squared error) of the k-dimensional subspace."""
+        if self.U is None:
+            raise RuntimeError("PCA.inverse_transform before fit: fit it on the training data first")
+        z = np.asarray(z)
+        if z.ndim != 2 or z.shape[1] != self.U.shape[1]:
+            raise ValueError(f"PCA.inverse_transform: codes must have shape (N, {self.U.shape[1]}), got {z.shape}")
+        if self.whiten:
+            z = z * np.sqrt(self.S + self.eps)
+        return (z @ self.U.T + self.mean).astype(z.dtype if z.dtype.kind == "f" else np.float32)
+
     @property
     def explained_variance_ratio(self):
         """The fraction of the training data's variance each kept component holds."""

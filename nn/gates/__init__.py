@@ -9,7 +9,7 @@ engine's own table in autograd/gates.py.
     resample.py     adaptive_avg_pool2d,                    out = R·x·Cᵀ: one matrix per axis
                     upsample_nearest2d, upsample_bilinear2d
     activation.py   softmax, log_softmax, prelu, dropout, guided_relu
-    loss.py         cross_entropy, multi_margin, bce_with_logits, mse, l1
+    loss.py         cross_entropy, multi_margin, bce_with_logits, bce, mse, l1
     embedding.py    embedding                               W[idx]; backward a sorted scatter-add
     recurrent.py    lstm, gru, rnn                          a whole sequence, backward through time
 
@@ -26,7 +26,7 @@ from autograd import Gate
 from .activation import dropout, guided_relu, log_softmax, prelu, softmax
 from .conv import conv2d, conv_transpose2d
 from .linear import linear
-from .loss import bce_with_logits, cross_entropy, l1, mse, multi_margin
+from .loss import bce, bce_with_logits, cross_entropy, l1, mse, multi_margin
 from .norm import batch_norm, layer_norm
 from .embedding import embedding
 from .recurrent import gru, lstm, rnn

@@ -10,6 +10,8 @@ g/n for 'mean', g for 'sum', and g elementwise for 'none'.
                         d/dx_ij = p·h_ij^(p-1)/C for j ≠ y_i, minus their sum at j = y_i
     bce_with_logits     L = max(x, 0) - x·t + log(1 + e^-|x|)  (= -t log σ(x) - (1-t) log(1-σ(x)))
                         d/dx = σ(x) - t,  d/dt = -x
+    bce (probabilities) L = -w·(t·max(log p, -100) + (1-t)·max(log(1-p), -100))
+                        d/dp = w·(p - t) / max(p(1-p), 1e-12),  d/dt = w·(max(log(1-p), -100) - max(log p, -100))
     mse                 L = (a - b)²,   d/da = 2(a - b), d/db = -2(a - b)
     l1                  L = |a - b|,    d/da = sign(a - b), d/db = -sign(a - b)
 """
@@ -103,6 +105,43 @@ bce_with_logits = Gate(
     lambda g, out, x, t, reduction: -x * per_term(g, np.size(raw(x)), reduction),
     doc="L = max(x,0) - x·t + log(1 + e^-|x|), the stable -t·log σ(x) - (1-t)·log(1-σ(x));  "
         "d/dx = σ(x) - t, d/dt = -x")
+
+LOG_FLOOR = -100.0
+"""Where binary_cross_entropy clamps its logs (PyTorch's value): a probability of
+exactly 0 or 1 on the wrong side costs 100 nats, not infinity."""
+GRAD_FLOOR = 1e-12
+"""The smallest p(1 - p) that d/dp divides by (PyTorch's EPSILON)."""
+
+
+def _clamped_logs(p):
+    """max(log p, -100) and max(log(1 - p), -100), without warnings at p = 0 or 1."""
+    with np.errstate(divide="ignore"):
+        return gates.maximum(gates.log(p), LOG_FLOOR), gates.maximum(gates.log(1 - p), LOG_FLOOR)
+
+
+def _weighted(d, weight):
+    return d if weight is None else d * weight
+
+
+def _bce(p, t, weight, reduction):
+    log_p, log_q = _clamped_logs(p)
+    terms = -(t * log_p + (1 - t) * log_q)
+    return reduce(_weighted(terms, weight), reduction)
+
+
+def _bce_grad_p(g, out, p, t, weight, reduction):
+    d = (p - t) / gates.maximum(p * (1 - p), GRAD_FLOOR)
+    return _weighted(d, weight) * per_term(g, np.size(raw(p)), reduction)
+
+
+def _bce_grad_t(g, out, p, t, weight, reduction):
+    log_p, log_q = _clamped_logs(p)
+    return _weighted(log_q - log_p, weight) * per_term(g, np.size(raw(p)), reduction)
+
+
+bce = Gate("binary_cross_entropy", _bce, _bce_grad_p, _bce_grad_t,
+           doc="L = -w·(t·max(log p, -100) + (1-t)·max(log(1-p), -100)) for probabilities p;  "
+               "d/dp = w·(p - t)/max(p(1-p), 1e-12), d/dt = w·(max(log(1-p), -100) - max(log p, -100))")
 
 mse = Gate("mse_loss", lambda a, b, reduction: reduce(np.square(a - b), reduction),
            lambda g, out, a, b, reduction: 2 * (a - b) * per_term(g, np.size(raw(a)), reduction),

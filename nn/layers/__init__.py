@@ -3,8 +3,8 @@ calls one function of nn.functional in forward."""
 from .activation import ELU, LeakyReLU, LogSoftmax, Maxout, PReLU, ReLU, Sigmoid, Softmax, Tanh
 from .conv import Conv2d, ConvTranspose2d
 from .dropout import Dropout
-from .linear import Flatten, Identity, Linear
-from .loss import BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, MultiMarginLoss
+from .linear import Flatten, Identity, Linear, Unflatten
+from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, MultiMarginLoss
 from .norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from .pool import AdaptiveAvgPool2d, AvgPool2d, MaxPool2d
 from .upsample import Upsample
@@ -14,6 +14,6 @@ from .attention import MultiheadAttention
 
 __all__ = ["Linear", "Flatten", "Conv2d", "ConvTranspose2d", "MaxPool2d", "AvgPool2d", "BatchNorm1d",
            "BatchNorm2d", "Dropout", "ReLU", "LeakyReLU", "PReLU", "ELU", "Sigmoid", "Tanh", "Maxout",
-           "Softmax", "LogSoftmax", "CrossEntropyLoss", "MultiMarginLoss", "BCEWithLogitsLoss", "MSELoss",
+           "Softmax", "LogSoftmax", "CrossEntropyLoss", "MultiMarginLoss", "BCELoss", "BCEWithLogitsLoss", "MSELoss",
            "L1Loss", "AdaptiveAvgPool2d", "Upsample", "Identity", "Embedding", "LayerNorm", "RNN", "LSTM", "GRU",
-           "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention"]
+           "RNNCell", "LSTMCell", "GRUCell", "MultiheadAttention", "Unflatten"]

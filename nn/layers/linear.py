@@ -1,4 +1,4 @@
-"""Linear (fully connected), Flatten and Identity."""
+"""Linear (fully connected), Flatten, Unflatten and Identity."""
 
 import numpy as np
 
@@ -49,6 +49,37 @@ class Flatten(Module):
 
     def extra_repr(self):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """The inverse of Flatten: axis `dim` of the input becomes the axes
+    `unflattened_size`, whose product must equal its length:
+    `Unflatten(1, (1, 28, 28))` takes (N, 784) to (N, 1, 28, 28), a decoder's
+    output to images. One -1 in unflattened_size stands for what is left."""
+
+    def __init__(self, dim, unflattened_size):
+        super().__init__()
+        self.dim = checks.integer("Unflatten", "dim", dim)
+        if not isinstance(unflattened_size, (tuple, list)) or not unflattened_size:
+            raise TypeError(f"Unflatten: unflattened_size must be a non-empty tuple of ints, got {unflattened_size!r}")
+        sizes = tuple(checks.integer("Unflatten", "unflattened_size", n, minimum=-1) for n in unflattened_size)
+        if sizes.count(-1) > 1 or 0 in sizes:
+            raise ValueError(f"Unflatten: unflattened_size {sizes} may hold one -1 and no 0")
+        self.unflattened_size = sizes
+
+    def forward(self, x):
+        shape = x.shape
+        if not -len(shape) <= self.dim < len(shape):
+            raise ValueError(f"Unflatten: dim {self.dim} is not an axis of the input of shape {shape}")
+        dim, sizes = self.dim % len(shape), self.unflattened_size
+        known = int(np.prod([n for n in sizes if n != -1]))
+        if shape[dim] % known if -1 in sizes else shape[dim] != known:
+            raise ValueError(f"Unflatten: axis {dim} of the input {shape} has {shape[dim]} elements, which do not "
+                             f"make {self.unflattened_size}")
+        return x.reshape(shape[:dim] + sizes + shape[dim + 1:])
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Identity(Module):

@@ -45,6 +45,20 @@ class BCEWithLogitsLoss(_Loss):
         return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction)
 
 
+class BCELoss(_Loss):
+    """Binary cross-entropy of probabilities p in [0, 1] (after a Sigmoid):
+    -w·(t·log p + (1 - t)·log(1 - p)), each log clamped at -100 (as PyTorch).
+    `BCELoss(weight=None, reduction='mean')`: weight, if given, rescales each
+    term and must broadcast to the input's shape."""
+
+    def __init__(self, weight=None, reduction="mean"):
+        super().__init__(reduction)
+        self.weight = weight
+
+    def forward(self, input, target):
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
+
+
 class MSELoss(_Loss):
     """The L2 loss (x - t)², averaged over all elements by default."""
 
