@@ -1,0 +1,3 @@
+class ONNXModule: pass
+class UnsupportedOperator(ValueError): pass
+def load(path): pass
