@@ -84,15 +84,20 @@ class NodeBuilder:
             array = array.astype(self.float_dtype)
         elif array.dtype.kind in "iu":
             array = array.astype(np.int64)
-        key = (array.dtype.str, array.shape, array.tobytes()) if array.size <= 16 and name is None else None
-        if key in self._constants:
-            return self._constants[key]
-        name = name or self.unique(f"constant{len(self.initializers)}")
-        self.initializers[name] = array
-        self.shapes[name] = array.shape
-        if key is not None:
-            self._constants[key] = name
-        return name
+        if name is not None:                               # a buffer (or a labelled constant): an initializer
+            self.initializers[name] = array
+            self.shapes[name] = array.shape
+            return name
+        key = (array.dtype.str, array.shape, array.tobytes()) if array.size <= 16 else None
+        if key not in self._constants:
+            gate, self.gate = self.gate, None
+            out = self("Constant", value=array)
+            self.gate = gate
+            self.shapes[out] = array.shape
+            if key is None:
+                return out
+            self._constants[key] = out
+        return self._constants[key]
 
     def unique(self, name):
         """name, or name with a number, so that no two tensors share it."""
@@ -333,7 +338,10 @@ def to_model(node, inputs, outputs, opset):
         return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(array.dtype), shape)
 
     batch = node.batch
-    nodes = [helper.make_node(s["op_type"], s["inputs"], s["outputs"], name=s["name"], **s["attributes"])
+    def attributes(spec):
+        return {k: numpy_helper.from_array(v) if isinstance(v, np.ndarray) else v for k, v in spec.items()}
+
+    nodes = [helper.make_node(s["op_type"], s["inputs"], s["outputs"], name=s["name"], **attributes(s["attributes"]))
              for s in node.specs]
     graph = helper.make_graph(
         nodes, "circuitgrad",
