@@ -288,6 +288,12 @@ def _layer_norm(a, x, scale, bias=None):
     return out if bias is None else out + bias
 
 
+def _cross_entropy(a, scores, labels, weights=None):
+    if weights is not None or "ignore_index" in a:
+        _unsupported("class weights and ignore_index are not supported")
+    return F.cross_entropy(scores, np.asarray(autograd.raw(labels)), reduction=a.get("reduction", "mean"))
+
+
 def _slice(a, x, starts, ends, axes=None, steps=None):
     shape = _shape(x)
     axes = _ints(axes) if axes is not None else tuple(range(len(_ints(starts))))
@@ -375,7 +381,7 @@ OPERATORS = {
     "MatMul": lambda a, x, y: G.matmul(x, y), "Gemm": _gemm, "Conv": _conv, "ConvTranspose": _conv_transpose,
     "MaxPool": _max_pool, "AveragePool": _average_pool,
     "GlobalAveragePool": lambda a, x: F.adaptive_avg_pool2d(x, 1), "BatchNormalization": _batch_norm,
-    "LayerNormalization": _layer_norm, "Resize": _resize,
+    "LayerNormalization": _layer_norm, "Resize": _resize, "SoftmaxCrossEntropyLoss": _cross_entropy,
     # reductions
     "ReduceSum": _reduce(G.reduce_sum), "ReduceMean": _reduce(G.reduce_mean), "ReduceMax": _reduce(G.reduce_max),
     "ReduceMin": _reduce(G.reduce_min), "ReduceLogSumExp": _reduce(G.logsumexp),
