@@ -73,6 +73,7 @@ class ONNXModule(Module):
                 self.register_buffer(name, array.copy())
             else:
                 setattr(self, name, Parameter(array.copy()))
+                getattr(self, name).label = name           # drawings name the wire after the initializer
 
     def forward(self, *inputs):
         """Run the graph's nodes in order on the inputs; returns the output(s)."""
