@@ -37,12 +37,15 @@ class Standardized(nn.Module):
         self.std = Value(np.asarray(std, np.float32), requires_grad=False)
 
     def forward(self, x):
+        """The net's scores for raw samples x."""
         return self.net((x - self.mean) / self.std)
 
     def named_parameters(self, prefix="", recurse=True):
+        """The net's parameters, under the net's names."""
         return self.net.named_parameters(prefix, recurse)
 
     def named_buffers(self, prefix=""):
+        """The net's buffers, under the net's names."""
         return self.net.named_buffers(prefix)
 
 

@@ -95,6 +95,7 @@ class ONNXModule(Module):
         return outputs[0] if len(outputs) == 1 else outputs
 
     def extra_repr(self):
+        """How many nodes of each operator the graph has."""
         ops = {}
         for op_type, *_ in self.nodes:
             ops[op_type] = ops.get(op_type, 0) + 1
