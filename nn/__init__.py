@@ -16,7 +16,7 @@ PyTorch's signatures), checks.py (argument checks), gates/
 (the fused gates underneath: forward and local gradient side by side),
 init.py (weight initialisation), data/ (datasets, loaders, preprocessing,
 augmentation), guided.py (guided_backprop: guided backpropagation for visualisations),
-models/ (the notes' networks), memory.py (keep_freed_memory: the allocator keeps
+models/ (the notes' networks), utils.py (gradient clipping), memory.py (keep_freed_memory: the allocator keeps
 freed arrays' memory for the next step).
 """
 # Fails loudly (ImportError naming the file) when another package named `autograd`,
@@ -24,7 +24,7 @@ freed arrays' memory for the next step).
 from autograd import __circuitgrad__  # noqa: F401, E402
 
 # (after the check: a wrong `autograd` must fail with the message above, not inside these imports)
-from . import data, functional, gates, init  # noqa: E402
+from . import data, functional, gates, init, utils  # noqa: E402
 from .layers import *  # noqa: E402,F401,F403
 from .layers import __all__ as _layers  # noqa: E402
 from .containers import ModuleDict, ModuleList, Sequential  # noqa: E402
@@ -36,4 +36,4 @@ from . import onnx  # noqa: E402  (imports the onnx package only when asked to e
 keep_freed_memory()          # large arrays are reused from one training step to the next (see memory.py)
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys", "functional",
-           "init", "gates", "data", "guided_backprop", "keep_freed_memory", "onnx"] + _layers
+           "init", "gates", "data", "guided_backprop", "keep_freed_memory", "utils", "onnx"] + _layers

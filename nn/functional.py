@@ -19,7 +19,8 @@ from . import checks, gates
 __all__ = ["linear", "conv2d", "conv_transpose2d", "max_pool2d", "avg_pool2d", "batch_norm",
            "dropout", "relu", "leaky_relu", "prelu", "elu", "sigmoid", "tanh", "softmax",
            "log_softmax", "cross_entropy", "multi_margin_loss", "binary_cross_entropy_with_logits",
-           "mse_loss", "l1_loss", "adaptive_avg_pool2d", "interpolate"]
+           "mse_loss", "l1_loss", "adaptive_avg_pool2d", "interpolate", "embedding", "layer_norm",
+           "scaled_dot_product_attention"]
 
 
 # ---------------------------------------------------------------- linear and convolution
@@ -353,3 +354,106 @@ def l1_loss(input, target, *, reduction="mean"):
     """The L1 loss: |x - t|, averaged (or summed) over all elements."""
     checks.same_shape("l1_loss", input, target)
     return gates.l1(input, target, checks.reduction("l1_loss", reduction))
+
+
+# ---------------------------------------------------------------- sequences (issue 15)
+def embedding(input, weight, padding_idx=None):
+    """A lookup table: out = weight[input], one row of weight (num_embeddings,
+    embedding_dim) per index; input an integer array of any shape, the output
+    input.shape + (embedding_dim,). The row `padding_idx` gets no gradient.
+    One fused gate; its backward adds each position's gradient into its row."""
+    idx = np.asarray(raw(input))
+    w_shape = checks.shape_of(weight)
+    if len(w_shape) != 2:
+        raise ValueError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got shape {w_shape}")
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: the input must be integer indices, got a {idx.dtype} array of shape {idx.shape}")
+    if idx.size and (idx.min() < 0 or idx.max() >= w_shape[0]):
+        bad = idx[(idx < 0) | (idx >= w_shape[0])]
+        raise IndexError(f"embedding: indices must lie in [0, {w_shape[0]}) for weight {w_shape}; "
+                         f"got {', '.join(map(str, bad[:5]))}{' ...' if bad.size > 5 else ''} (input {idx.shape})")
+    if padding_idx is not None:
+        padding_idx = checks.integer("embedding", "padding_idx", padding_idx, -w_shape[0], w_shape[0] - 1) % w_shape[0]
+    return gates.embedding(weight, idx, padding_idx)
+
+
+def _normalized_shape(owner, normalized_shape):
+    shape = (normalized_shape,) if isinstance(normalized_shape, numbers.Integral) else normalized_shape
+    try:
+        return tuple(checks.integer(owner, "normalized_shape", n, minimum=1) for n in shape)
+    except TypeError:
+        raise TypeError(f"{owner}: normalized_shape must be an int or a tuple of ints, got {normalized_shape!r}") from None
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Layer normalisation: each example normalised over its last axes
+    (normalized_shape), out = γ·(x - μ)/√(σ² + ε) + β, with μ and the biased
+    σ² of that example alone (no running statistics; the same in training and
+    evaluation). weight γ and bias β of shape normalized_shape. One fused gate."""
+    shape = _normalized_shape("layer_norm", normalized_shape)
+    x_shape = checks.shape_of(input)
+    if x_shape[len(x_shape) - len(shape):] != shape or len(x_shape) < len(shape):
+        raise ValueError(f"layer_norm: input {x_shape} does not end with normalized_shape {shape}")
+    for v, what in ((weight, "weight"), (bias, "bias")):
+        if v is not None and checks.shape_of(v) != shape:
+            raise ValueError(f"layer_norm: {what} must have shape {shape} (normalized_shape), got {checks.shape_of(v)}")
+    return gates.layer_norm(input, weight, bias, len(shape), checks.number("layer_norm", "eps", eps, above=0))
+
+
+def _key_transposed(key):
+    n = len(checks.shape_of(key))
+    return engine.transpose(key, tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _attention(query, key, value, mask=None, dropout_p=0.0, scale=None, training=True):
+    """(softmax(q kᵀ·scale + mask) v, the attention weights): the engine's
+    matmul and softmax gates. mask: None, a bool array (True = attend) or a
+    float array added to the scores; broadcast against (..., L, S)."""
+    scale = 1 / math.sqrt(checks.shape_of(query)[-1]) if scale is None else scale
+    scores = engine.mul(engine.matmul(query, _key_transposed(key)), scale)
+    if mask is not None:
+        mask = raw(mask)
+        if mask.dtype == bool:
+            scores = engine.where(mask, scores, -np.inf)
+        else:
+            scores = engine.add(scores, mask.astype(raw(scores).dtype, copy=False))
+    weights = gates.softmax(scores, len(checks.shape_of(scores)) - 1)
+    if dropout_p > 0 and training:
+        weights = dropout(weights, dropout_p)
+    return engine.matmul(weights, value), weights
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None):
+    """Attention: softmax(q kᵀ/√E + mask) v, as PyTorch's.
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) -> (..., L, Ev); the
+    leading axes (batch, heads) broadcast. attn_mask: a bool array, True where
+    a query may attend to a key (False: the score becomes -inf), or a float
+    array added to the scores; it broadcasts against (..., L, S). is_causal:
+    query i attends to keys 0..i only (lower triangle; not with attn_mask).
+    scale defaults to 1/√E. dropout_p drops attention weights. A query
+    that may attend to nothing gets NaN, as in PyTorch. Composed of the
+    engine's gates (matmul, softmax, where), so it draws and differentiates twice."""
+    q_shape, k_shape, v_shape = checks.shape_of(query), checks.shape_of(key), checks.shape_of(value)
+    if (min(len(q_shape), len(k_shape), len(v_shape)) < 2 or q_shape[-1] != k_shape[-1]
+            or k_shape[-2] != v_shape[-2]):
+        raise ValueError(f"scaled_dot_product_attention: query {q_shape}, key {k_shape} and value {v_shape} "
+                         f"do not fit: need query (..., L, E), key (..., S, E), value (..., S, Ev)")
+    try:
+        np.broadcast_shapes(q_shape[:-2], k_shape[:-2], v_shape[:-2])
+    except ValueError:
+        raise ValueError(f"scaled_dot_product_attention: the leading axes of query {q_shape}, key {k_shape} "
+                         f"and value {v_shape} do not broadcast") from None
+    mask = None if attn_mask is None else np.asarray(raw(attn_mask))
+    if is_causal:
+        if mask is not None:
+            raise ValueError("scaled_dot_product_attention: give attn_mask or is_causal=True, not both")
+        mask = np.tril(np.ones((q_shape[-2], k_shape[-2]), bool))
+    if mask is not None:
+        try:
+            np.broadcast_shapes(mask.shape, q_shape[:-1] + (k_shape[-2],))
+        except ValueError:
+            raise ValueError(f"scaled_dot_product_attention: attn_mask {mask.shape} does not broadcast to the "
+                             f"scores {q_shape[:-1] + (k_shape[-2],)} (query {q_shape}, key {k_shape})") from None
+    checks.probability("scaled_dot_product_attention", "dropout_p", dropout_p)
+    return _attention(query, key, value, mask, dropout_p, scale)[0]

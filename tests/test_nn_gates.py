@@ -375,3 +375,71 @@ def test_every_fused_gate_is_tested():
     missing = [name for name in gates.TABLE if not any(t == name or t.startswith(name + "_") for t in tested)]
     assert not missing, f"fused gates without a property test in tests/test_nn_gates.py: {missing}"
     assert len(gates.TABLE) >= 15
+
+
+# ---------------------------------------------------------------- sequences (issue 15)
+@st.composite
+def embedding_args(draw):
+    rows, dim = draw(st.integers(1, 5)), draw(st.integers(1, 3))
+    shape = tuple(draw(st.lists(st.integers(0, 3), max_size=3)))        # any shape, empty and repeats too
+    idx = np.array(draw(st.lists(st.integers(0, rows - 1), min_size=int(np.prod(shape)),
+                                 max_size=int(np.prod(shape)))), dtype=np.int64).reshape(shape)
+    return draw(arrays((rows, dim))), idx, draw(st.integers(-rows, rows - 1))
+
+
+@check_gate(lambda w, idx, pad: F.embedding(idx, w), embedding_args())
+def test_embedding(w, idx, pad):
+    "W[idx] for index arrays of any shape (0-d, empty, repeated indices)"
+
+
+@given(embedding_args())
+def test_embedding_padding_row(args):
+    "the padding row gets no gradient (as PyTorch: not the derivative), every other row the same as without"
+    w, idx, pad = args
+    g = np.random.default_rng(0).standard_normal(idx.shape + w.shape[1:])
+    plain, padded = Value(w), Value(w)
+    F.embedding(idx, plain).backward(g)
+    out = F.embedding(idx, padded, pad)
+    out.backward(g)
+    np.testing.assert_array_equal(out.data, w[idx])
+    expected = np.array(plain.grad)
+    expected[pad] = 0
+    np.testing.assert_array_equal(padded.grad, expected)
+
+
+@st.composite
+def layer_norm_args(draw):
+    shape = tuple(draw(st.lists(st.integers(1, 3), min_size=1, max_size=3)))
+    k = draw(st.integers(1, len(shape)))
+    normalized = shape[len(shape) - k:]
+    assume(np.prod(normalized) >= 2)
+    x = draw(arrays(shape))
+    assume(np.all(np.var(x.reshape(-1, int(np.prod(normalized))), axis=1) > 0.05))   # a spread to normalise
+    w = draw(st.one_of(st.none(), arrays(normalized)))
+    b = draw(st.one_of(st.none(), arrays(normalized)))
+    return x, normalized, w, b
+
+
+@few
+@check_gate(F.layer_norm, layer_norm_args(), second_order=False)
+def test_layer_norm(x, normalized_shape, w, b):
+    "layer norm over the last 1..3 axes, with and without weight and bias"
+
+
+@st.composite
+def lstm_args(draw):
+    steps, batch, features, hidden = (draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 3)),
+                                      draw(st.integers(1, 3)))
+    batch_first = draw(st.booleans())
+    x = draw(arrays((batch, steps, features) if batch_first else (steps, batch, features)))
+    small = reals(-1.0, 1.0)
+    h0, c0 = draw(arrays((batch, hidden))), draw(arrays((batch, hidden)))
+    w_ih, w_hh = draw(arrays((4 * hidden, features), elements=small)), draw(arrays((4 * hidden, hidden), elements=small))
+    biases = draw(st.one_of(st.just((None, None)), st.tuples(arrays((4 * hidden,)), arrays((4 * hidden,)))))
+    return (x, h0, c0, w_ih, w_hh) + biases + (batch_first,)
+
+
+@few
+@check_gate(gates.lstm, lstm_args(), second_order=False)
+def test_lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_first):
+    "the whole-sequence LSTM gate: 1..3 steps, batch 1..2, time-major and batch-first, with and without biases"

@@ -5,11 +5,13 @@ engine's own table in autograd/gates.py.
     linear.py       linear                                  x @ Wᵀ + b
     conv.py         conv2d, conv_transpose2d                im2col + one matmul / col2im
     pool.py         max_pool2d, avg_pool2d                  a loop over kernel offsets
-    norm.py         batch_norm                              the closed-form backward
+    norm.py         batch_norm, layer_norm                  the closed-form backward
     resample.py     adaptive_avg_pool2d,                    out = R·x·Cᵀ: one matrix per axis
                     upsample_nearest2d, upsample_bilinear2d
     activation.py   softmax, log_softmax, prelu, dropout, guided_relu
     loss.py         cross_entropy, multi_margin, bce_with_logits, mse, l1
+    embedding.py    embedding                               W[idx]; backward a sorted scatter-add
+    recurrent.py    lstm                                    a whole sequence, backward through time
 
 Gates take plain, already validated arguments (tuples for strides and
 paddings); nn.functional is the public face that checks and normalises them.
@@ -24,7 +26,9 @@ from .activation import dropout, guided_relu, log_softmax, prelu, softmax
 from .conv import conv2d, conv_transpose2d
 from .linear import linear
 from .loss import bce_with_logits, cross_entropy, l1, mse, multi_margin
-from .norm import batch_norm
+from .norm import batch_norm, layer_norm
+from .embedding import embedding
+from .recurrent import lstm
 from .pool import avg_pool2d, max_pool2d
 from .resample import adaptive_avg_pool2d, upsample_bilinear2d, upsample_nearest2d
 

@@ -141,3 +141,44 @@ batch_norm = Gate("batch_norm", _batch_norm, _batch_norm_grad_x, _batch_norm_gra
                   doc="out = γ·(x - μ)/√(σ² + ε) + β per channel;  in training (μ, σ² of the batch): "
                       "d/dx = γ/√(σ²+ε)·(g - mean g - x̂·mean(g·x̂)); in eval: d/dx = g·γ/√(σ²+ε);  "
                       "d/dγ = Σ g·x̂, d/dβ = Σ g")
+
+
+# ---------------------------------------------------------------- layer normalisation
+# Over the last k axes (normalized_shape), with n values per example:
+#
+#     x̂ = (x - μ)/√(σ² + ε)      out = γ·x̂ + β          (μ, σ²: each example's own)
+#
+#     d/dx = (1/√(σ² + ε))·(ĝ - mean(ĝ) - x̂·mean(ĝ·x̂))   with ĝ = γ·g
+#     d/dγ = Σ g·x̂ over the leading axes      d/dβ = Σ g over the leading axes
+def _layer_norm(x, weight, bias, k, eps):
+    axes = tuple(range(x.ndim - k, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    centred = x - mean
+    inv_std = 1 / np.sqrt(np.mean(centred * centred, axis=axes, keepdims=True) + x.dtype.type(eps))
+    xhat = centred
+    xhat *= inv_std
+    out = xhat if weight is None else xhat * weight
+    if bias is not None:
+        out = out + bias
+    return out, (xhat, inv_std)
+
+
+def _layer_norm_grad_x(g, cache, x, weight, bias, k, eps):
+    xhat, inv_std = cache
+    axes = tuple(range(xhat.ndim - k, xhat.ndim))
+    gw = g if weight is None else g * weight
+    return inv_std * (gw - gw.mean(axis=axes, keepdims=True) - xhat * (gw * xhat).mean(axis=axes, keepdims=True))
+
+
+def _leading_sum(a, k):
+    """Σ over every axis but the last k (the normalised ones)."""
+    return a.sum(axis=tuple(range(a.ndim - k)))
+
+
+layer_norm = Gate("layer_norm", _layer_norm, _layer_norm_grad_x,
+                  lambda g, cache, x, weight, bias, k, eps: _leading_sum(g * cache[0], k),
+                  lambda g, cache, x, weight, bias, k, eps: _leading_sum(g, k),
+                  cached=True,
+                  doc="out = γ·(x - μ)/√(σ² + ε) + β, μ and σ² over the last k axes of each example;  "
+                      "d/dx = (ĝ - mean ĝ - x̂·mean(ĝ·x̂))/√(σ² + ε) with ĝ = γ·g, "
+                      "d/dγ = Σ g·x̂, d/dβ = Σ g")

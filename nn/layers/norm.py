@@ -62,3 +62,30 @@ class BatchNorm1d(_BatchNorm):
 class BatchNorm2d(_BatchNorm):
     """Batch normalisation of (N, C, H, W) input over N, H, W, per channel: `BatchNorm2d(num_features)`."""
     dims, layout = (4,), "(N, C, H, W)"
+
+
+class LayerNorm(Module):
+    """Layer normalisation: `LayerNorm(normalized_shape, eps=1e-5, elementwise_affine=True)`.
+
+    Each example is normalised over its last axes (normalized_shape, an int or
+    a tuple): out = weight·(x - μ)/√(σ² + ε) + bias, with μ and the biased σ²
+    of that example's own values. No batch statistics: training and evaluation
+    compute the same, and a batch of one is fine (transformers, RNNs).
+    weight (ones) and bias (zeros) of shape normalized_shape."""
+
+    def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, *, dtype=np.float32):
+        super().__init__()
+        self.normalized_shape = F._normalized_shape("LayerNorm", normalized_shape)
+        self.eps = checks.number("LayerNorm", "eps", eps, above=0)
+        self.elementwise_affine = checks.boolean("LayerNorm", "elementwise_affine", elementwise_affine)
+        self.weight = Parameter(np.ones(self.normalized_shape, dtype)) if elementwise_affine else None
+        self.bias = Parameter(np.zeros(self.normalized_shape, dtype)) if elementwise_affine else None
+
+    def forward(self, x):
+        shape, k = checks.shape_of(x), len(self.normalized_shape)
+        if len(shape) < k or shape[len(shape) - k:] != self.normalized_shape:
+            raise ValueError(f"LayerNorm: input {shape} does not end with normalized_shape {self.normalized_shape}")
+        return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self):
+        return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
