@@ -49,20 +49,33 @@ def assert_close(got, want, what=""):
     assert float(np.abs(got - want).max() if want.size else 0.0) <= 1e-5 * scale, (what, got, want)
 
 
+def as_values(inputs):
+    """Float arrays as Values; integer arrays (indices) stay arrays."""
+    return [Value(x.copy()) if x.dtype.kind == "f" else x for x in inputs]
+
+
 def forward(fn, inputs):
     with autograd.no_grad():
-        out = fn(*[Value(x) for x in inputs])
-    return [np.asarray(o.data if isinstance(o, Value) else o) for o in (out if isinstance(out, tuple) else (out,))]
+        out = fn(*as_values(inputs))
+    flat, stack = [], [out]
+    while stack:                                        # nested outputs in order: out, (h_n, c_n)
+        o = stack.pop()
+        if isinstance(o, tuple):
+            stack.extend(reversed(o))
+        elif o is not None:
+            flat.append(np.asarray(o.data))
+    return flat
 
 
 def gradients(fn, inputs, seed=1):
     """(outputs, d(Σ r·out)/d(input) for each float input, d/d(parameter) by name)."""
-    values = [Value(x.copy()) for x in inputs]
+    values = as_values(inputs)
     out = fn(*values)
+    out = out[0] if isinstance(out, tuple) else out
     r = np.random.default_rng(seed).standard_normal(out.shape).astype(out.dtype)
     (out * r).sum().backward()
     params = {n: p.grad for n, p in fn.named_parameters()} if isinstance(fn, nn.Module) else {}
-    return out.data, [v.grad for v in values], params
+    return out.data, [v.grad for v in values if isinstance(v, Value)], params
 
 
 # ---------------------------------------------------------------- every gate with an ONNX form
@@ -76,6 +89,8 @@ SLOPES, GAMMA, BETA = positive(3) * 0.3, positive(3), normal(3)
 MEAN, VAR = normal(3), positive(3)
 B4, GROUPED, KT, B2 = normal(4), normal(4, 1, 3, 3), normal(3, 2, 3, 2), normal(2)
 LABELS = np.array([0, 2], dtype=np.int64)
+TABLE, GAMMA2 = normal(7, 3), positive(2, 3)
+W_IH, W_HH, B_IH, B_HH = normal(20, 3) * 0.5, normal(20, 5) * 0.5, normal(20), normal(20)
 
 GATE_CASES = {   # gate name (or name_variant) -> (function of Values, inputs for batch size n)
     "add": (lambda a, b: a + b, batched(lambda n: normal(n, 3), lambda n: normal(n, 3))),
@@ -149,9 +164,18 @@ GATE_CASES = {   # gate name (or name_variant) -> (function of Values, inputs fo
     "upsample_bilinear2d_corners": (lambda x: F.interpolate(x, size=(5, 6), mode="bilinear", align_corners=True),
                                     batched(lambda n: normal(n, 2, 3, 4))),
     "cross_entropy": (lambda x: F.cross_entropy(x, LABELS), lambda n: (normal(2, 3),)),
+    "embedding": (lambda idx: F.embedding(idx, Value(TABLE)), lambda n: (rng.integers(0, 7, (n, 4)),)),
+    "layer_norm": (lambda x: F.layer_norm(x, 3, GAMMA2[0], BETA) + F.layer_norm(x, (2, 3), eps=0.1),
+                   batched(lambda n: normal(n, 2, 3))),
+    "lstm": (lambda x: gates.lstm(x, np.zeros((len(x), 5), np.float32), np.zeros((len(x), 5), np.float32),
+                                  W_IH, W_HH, B_IH, B_HH, True), batched(lambda n: normal(n, 4, 3))),
+    "lstm_time_major_with_states": (lambda x, h, c: gates.lstm(x, h, c, W_IH, W_HH, None, None, False),
+                                    lambda n: (normal(4, n, 3), normal(n, 5), normal(n, 5))),
     "mse_loss": (lambda a, b: F.mse_loss(a, b) + F.mse_loss(a, b, reduction="sum"),
                  batched(lambda n: normal(n, 3), lambda n: normal(n, 3))),
 }
+FIXED_BATCH = {"broadcast_to", "cross_entropy",        # their inputs have no batch axis: dynamic_batch=False
+               "lstm_time_major_with_states"}
 WITHOUT_ONNX_FORM = {"sum_to", "scatter", "dropout", "multi_margin_loss", "binary_cross_entropy_with_logits",
                      "l1_loss"}     # used in backward passes, or in training only
 
@@ -169,9 +193,9 @@ def test_every_gate_has_an_onnx_form_and_a_case_here():
 def test_a_gate_runs_in_onnxruntime_as_in_circuitgrad(case, tmp_path):
     fn, make = GATE_CASES[case]
     path = tmp_path / f"{case}.onnx"
-    nn.onnx.export(fn, make(2), path)
+    nn.onnx.export(fn, make(2), path, dynamic_batch=case not in FIXED_BATCH)
     onnx.checker.check_model(onnx.load(str(path)), full_check=True)
-    for n in (2, 3):                                    # the traced batch size, and another
+    for n in (2,) if case in FIXED_BATCH else (2, 3):   # the traced batch size, and another
         inputs = make(n)
         for got, want in zip(run_onnxruntime(path, inputs), forward(fn, inputs)):
             assert_close(got, want, f"{case}, batch {n}")
@@ -181,7 +205,7 @@ def test_a_gate_runs_in_onnxruntime_as_in_circuitgrad(case, tmp_path):
 def test_a_gate_imported_back_gives_the_same_outputs_and_gradients(case, tmp_path):
     fn, make = GATE_CASES[case]
     inputs = make(2)
-    nn.onnx.export(fn, inputs, tmp_path / "gate.onnx")
+    nn.onnx.export(fn, inputs, tmp_path / "gate.onnx", dynamic_batch=case not in FIXED_BATCH)
     back = nn.onnx.load(tmp_path / "gate.onnx")
     (out, grads, _), (out_back, grads_back, _) = gradients(fn, inputs), gradients(back, inputs)
     assert_close(out_back, out, case)
@@ -334,3 +358,63 @@ def test_autograd_knows_nothing_of_onnx():
     done = subprocess.run([sys.executable, "-c", "import autograd, sys; print(sorted(m for m in sys.modules "
                            "if m.split('.')[0] in ('onnx', 'nn', 'onnxruntime')))"], capture_output=True, text=True)
     assert done.stdout.strip() == "[]", done.stdout + done.stderr
+
+
+# ---------------------------------------------------------------- the sequence layers
+class Tagger(nn.Module):
+    """Embedding, LayerNorm, a (fused) LSTM, attention and a linear head: tokens -> scores per token."""
+
+    def __init__(self, fused=True):
+        super().__init__()
+        self.embed = nn.Embedding(7, 4)
+        self.norm = nn.LayerNorm(4)
+        self.lstm = nn.LSTM(4, 5, num_layers=2, batch_first=True, fused=fused)
+        self.attention = nn.MultiheadAttention(5, 1, batch_first=True)
+        self.head = nn.Linear(5, 3)
+
+    def forward(self, tokens):
+        h, _ = self.lstm(self.norm(self.embed(tokens)))
+        a, _ = self.attention(h, h, h, need_weights=False)
+        return self.head(a)
+
+
+SEQUENCE_MODELS = {   # name -> (model, inputs for batch size n, dynamic batch)
+    "tagger_fused_lstm": (lambda: Tagger(), lambda n: (rng.integers(0, 7, (n, 6)),), True),
+    "tagger_composed_lstm": (lambda: Tagger(fused=False), lambda n: (rng.integers(0, 7, (n, 6)),), True),
+    "gru": (lambda: nn.GRU(3, 4, num_layers=2, batch_first=True), lambda n: (normal(n, 5, 3),), True),
+    "rnn_relu": (lambda: nn.RNN(3, 4, nonlinearity="relu", batch_first=True), lambda n: (normal(n, 5, 3),), True),
+    "lstm_time_major": (lambda: nn.LSTM(3, 4), lambda n: (normal(5, n, 3),), False),
+    "cells": (lambda: nn.Sequential(nn.LSTMCell(3, 4)), lambda n: (normal(n, 3),), True),
+}
+
+
+@pytest.mark.parametrize("name", SEQUENCE_MODELS)
+def test_a_sequence_model_runs_in_onnxruntime_and_comes_back(name, tmp_path):
+    make_model, make, dynamic = SEQUENCE_MODELS[name]
+    autograd.manual_seed(0)
+    model = make_model().eval()
+    path = tmp_path / "model.onnx"
+    nn.onnx.export(model, make(2), path, dynamic_batch=dynamic)
+    exported = onnx.load(str(path))
+    onnx.checker.check_model(exported, full_check=True)
+    assert {t.name for t in exported.graph.initializer} == set(model.state_dict())
+    for n in (2, 3) if dynamic else (2,):
+        inputs = make(n)
+        for got, want in zip(run_onnxruntime(path, inputs), forward(model, inputs)):
+            assert_close(got, want, f"{name}, batch {n}")
+    inputs = make(2)
+    (out, grads, params), (out_back, grads_back, params_back) = (gradients(m, inputs)
+                                                                  for m in (model, nn.onnx.load(path)))
+    assert_close(out_back, out)
+    for g, g_back in zip(grads, grads_back):
+        assert_close(g_back, g)
+    assert set(params_back) == set(params)
+    for k in params:
+        assert_close(params_back[k], params[k], k)
+
+
+def test_the_batch_must_be_the_first_axis(tmp_path):
+    with pytest.raises(nn.onnx.ExportError, match="changes with the size of the inputs' first axis .5.*time-major"):
+        nn.onnx.export(nn.RNN(3, 4), normal(5, 2, 3), tmp_path / "m.onnx")
+    with pytest.raises(nn.onnx.ExportError, match="on 3 examples it fails .*dynamic_batch=False"):
+        nn.onnx.export(lambda x: x + np.ones((2, 3), np.float32), normal(2, 3), tmp_path / "m.onnx")

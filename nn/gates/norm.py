@@ -181,4 +181,7 @@ layer_norm = Gate("layer_norm", _layer_norm, _layer_norm_grad_x,
                   cached=True,
                   doc="out = γ·(x - μ)/√(σ² + ε) + β, μ and σ² over the last k axes of each example;  "
                       "d/dx = (ĝ - mean ĝ - x̂·mean(ĝ·x̂))/√(σ² + ε) with ĝ = γ·g, "
-                      "d/dγ = Σ g·x̂, d/dβ = Σ g")
+                      "d/dγ = Σ g·x̂, d/dβ = Σ g",
+                  onnx=lambda node, x, weight, bias, k, eps: node(
+                      "LayerNormalization", x, weight or node.constant(np.ones(node.shape(x)[-k:])), bias,
+                      axis=-k, epsilon=float(eps)))

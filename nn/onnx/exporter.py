@@ -55,6 +55,10 @@ class NodeBuilder:
         self.scope = "graph"       # the layer scope of the gate being written (node names, errors)
         self.gate = None
         self._named_arrays = named_arrays or {}     # id(array) -> name: a model's buffers keep their names
+        self.integer_inputs = {}   # id(array) -> name: integer inputs (indices) reach the gates as arrays
+        self.zeros_of_the_batch = {}   # id(array) -> the axis of the batch, for zeros made to its size
+        self.batch_input = None
+        self.values = {}           # name -> array, for the constants written so far (see `value`)
         self._constants = {}
         self._count = 0
 
@@ -75,6 +79,15 @@ class NodeBuilder:
         a model's buffers keep their state_dict names."""
         if data is None:
             return None
+        if id(data) in self.integer_inputs:
+            return self.integer_inputs[id(data)]
+        if id(data) in self.zeros_of_the_batch:                 # zeros as many as the batch, made in the graph
+            axis, shape = self.zeros_of_the_batch[id(data)], list(np.shape(data))
+            size = self("Concat", self.ints(shape[:axis]), self("Gather", self("Shape", self.batch_input),
+                                                                self.ints([0])), self.ints(shape[axis + 1:]), axis=0)
+            out = self("ConstantOfShape", size, value=np.zeros(1, np.asarray(data).dtype))
+            self.shapes[out] = np.shape(data)
+            return out
         if id(data) in self._named_arrays and name is None:
             name = self._named_arrays[id(data)]
             if name in self.initializers:
@@ -93,7 +106,7 @@ class NodeBuilder:
             gate, self.gate = self.gate, None
             out = self("Constant", value=array)
             self.gate = gate
-            self.shapes[out] = array.shape
+            self.shapes[out], self.values[out] = array.shape, array
             if key is None:
                 return out
             self._constants[key] = out
@@ -108,6 +121,10 @@ class NodeBuilder:
         while taken(f"{name}_{k}"):
             k += 1
         return f"{name}_{k}"
+
+    def value(self, name):
+        """The array of a constant written with `constant`, or None (a tensor computed by the graph)."""
+        return self.values.get(name)
 
     def ints(self, values):
         """An int64 vector constant (shapes, axes, pads)."""
@@ -125,21 +142,24 @@ class NodeBuilder:
 
     def reshape(self, x, shape):
         """Reshape x to `shape` (numpy's, -1 allowed). When the batch is symbolic
-        the target does not bake the traced batch size in: a leading axis that
-        keeps x's is 0 ("copy it"), and a -1 stays -1."""
-        in_shape = self.shape(x)
-        shape = list(shape)
+        the target does not bake the traced batch size in: an axis of the batch's
+        size that keeps x's size at the same place is 0 ("copy x's"), and the
+        axis the batch merges into (numpy's -1, or the first multiple of the
+        batch) is -1."""
+        in_shape, shape = self.shape(x), [int(n) for n in shape]
         if -1 in shape:
             known = int(np.prod([n for n in shape if n != -1]))
             full = [int(np.prod(in_shape)) // known if n == -1 else n for n in shape]
         else:
             full = shape
-        if self.batch is not None and in_shape and full and in_shape[0] == full[0] == self.batch:
-            target = [0] + [n for n in full[1:]]
-        elif self.batch is not None and -1 in shape:
-            target = shape
-        else:
-            target = full
+        if self.batch is None:
+            return self("Reshape", x, self.ints(full))
+        target = [0 if i < len(in_shape) and in_shape[i] == n == self.batch else n for i, n in enumerate(full)]
+        if 0 not in target and self.batch in in_shape:
+            merged = shape.index(-1) if -1 in shape else next(
+                (i for i, n in enumerate(full) if n and n % self.batch == 0), None)
+            if merged is not None:
+                target[merged] = -1
         return self("Reshape", x, self.ints(target))
 
     def getitem(self, x, index):
@@ -198,12 +218,29 @@ def _attribute(value):
 
 # ---------------------------------------------------------------- tracing
 def _example_values(example_input):
+    """The example inputs as the traced forward pass gets them: Values, and
+    integer arrays (indices, e.g. for an Embedding) as int64 arrays."""
     examples = example_input if isinstance(example_input, (tuple, list)) else (example_input,)
     values = []
     for x in examples:
         data = x.data if isinstance(x, Value) else x
-        values.append(Value(np.asarray(data) if np.ndim(data) else data, requires_grad=True))
+        if np.asarray(data).dtype.kind in "iu":
+            values.append(np.asarray(data, np.int64))
+        else:
+            values.append(Value(np.asarray(data) if np.ndim(data) else data, requires_grad=True))
     return values
+
+
+def _flat(out):
+    """The Values of a forward pass's result (nested tuples flattened; None left out)."""
+    stack, flat = [out], []
+    while stack:
+        x = stack.pop()
+        if isinstance(x, (tuple, list)):
+            stack.extend(reversed(x))
+        elif x is not None:
+            flat.append(x)
+    return flat
 
 
 def trace(model_or_fn, example_input):
@@ -220,7 +257,7 @@ def trace(model_or_fn, example_input):
     finally:
         for m, mode in zip(modules, modes):
             m.training = mode
-    outputs = list(out) if isinstance(out, (tuple, list)) else [out]
+    outputs = _flat(out)
     for i, v in enumerate(outputs):
         if not isinstance(v, Value):
             raise ExportError(f"export: output {i} of the model is a {type(v).__name__}, not a Value")
@@ -252,14 +289,21 @@ def build(model_or_fn, example_input, input_names=None, output_names=None, dynam
     module = model_or_fn if isinstance(model_or_fn, Module) else None
     parameter_names = {id(p): n for n, p in module.named_parameters()} if module else {}
     buffer_names = {id(b): n for n, b in module.named_buffers()} if module else {}
-    first = np.asarray(inputs[0].data) if inputs else np.zeros(0, np.float32)
+    first = np.asarray(inputs[0].data if isinstance(inputs[0], Value) else inputs[0]) if inputs else np.zeros(0)
     batch = first.shape[0] if dynamic_batch and first.ndim else None
-    node = NodeBuilder(first.dtype if first.dtype.kind == "f" else np.float32, batch, buffer_names)
+    floats = [np.result_type(v.data) for v in inputs if isinstance(v, Value)]
+    node = NodeBuilder(floats[0] if floats else np.float32, batch, buffer_names)
+    if batch is not None:
+        node.batch_input = input_names[0]
+        node.zeros_of_the_batch = _zeros_of_the_batch(model_or_fn, example_input, batch, graph_nodes(outputs))
 
     names = {}                                            # id(Value) -> tensor name
     for name, v in zip(input_names, inputs):
-        names[id(v)] = name
-        node.shapes[name] = v.shape
+        if isinstance(v, Value):
+            names[id(v)] = name
+        else:
+            node.integer_inputs[id(v)] = name
+        node.shapes[name] = np.shape(v.data if isinstance(v, Value) else v)
     for v in graph_nodes(outputs):
         if v._gate is None:
             if v.requires_grad and id(v) not in names:    # a parameter (a constant is written where it is used)
@@ -271,8 +315,39 @@ def build(model_or_fn, example_input, input_names=None, output_names=None, dynam
         names[id(v)] = _write_gate(node, v, names)
         node.shapes[names[id(v)]] = v.shape
     _rename(node, [names[id(v)] for v in outputs], output_names, inputs=input_names)
-    return node, list(zip(input_names, [np.asarray(v.data) for v in inputs])), \
+    _prune(node, output_names)
+    return node, list(zip(input_names, [np.asarray(v.data if isinstance(v, Value) else v) for v in inputs])), \
         list(zip(output_names, [np.asarray(v.data) for v in outputs]))
+
+
+def _zeros_of_the_batch(model_or_fn, example_input, batch, nodes):
+    """id(array) -> axis, for the arrays of zeros the model makes to the batch's
+    size (an RNN's initial state): found by tracing again with one more example,
+    the zeros whose size grows by one along one axis."""
+    examples = example_input if isinstance(example_input, (tuple, list)) else (example_input,)
+    more = [np.concatenate([x, x[:1]]) if np.ndim(x) and np.shape(x)[0] == batch else x
+            for x in (np.asarray(e.data if isinstance(e, Value) else e) for e in examples)]
+    try:
+        _, outputs = trace(model_or_fn, more)
+    except (ValueError, TypeError, IndexError) as e:
+        raise ExportError(f"export: with dynamic_batch=True the model must run on a batch of any size, but on "
+                          f"{batch + 1} examples it fails ({' '.join(str(e).split())[:200]}): export with "
+                          f"dynamic_batch=False") from None
+    gated, gated_more = ([v for v in vs if v._gate is not None] for vs in (nodes, graph_nodes(outputs)))
+    if [v._gate for v in gated] != [v._gate for v in gated_more]:
+        raise ExportError(f"export: the circuit changes with the size of the inputs' first axis ({batch}), so it "
+                          f"cannot be the batch (the time steps of a time-major RNN?): export with "
+                          f"dynamic_batch=False, or put the batch first")
+    found = {}
+    for v, w in zip(gated, gated_more):
+        for x, y in zip(v.inputs, w.inputs):
+            x, y = (x.data if isinstance(x, Value) and x._gate is None else x for x in (x, y))
+            if isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.ndim == y.ndim and x.size \
+                    and not x.any():
+                grown = [a for a in range(x.ndim) if (x.shape[a], y.shape[a]) == (batch, batch + 1)]
+                if len(grown) == 1 and sum(m != n for m, n in zip(x.shape, y.shape)) == 1:
+                    found[id(x)] = grown[0]
+    return found
 
 
 def _write_gate(node, v, names):
@@ -310,6 +385,20 @@ def _constant(node, x, names):
     return name
 
 
+def _prune(node, output_names):
+    """Leave out the nodes whose outputs nothing uses (a constant a form replaced)."""
+    used = set(output_names)
+    kept = []
+    for spec in reversed(node.specs):
+        if used.intersection(spec["outputs"]):
+            kept.append(spec)
+            used.update(spec["inputs"])
+    node.specs = kept[::-1]
+    for name in list(node.initializers):
+        if name not in used:
+            del node.initializers[name]
+
+
 def _rename(node, old, new, inputs):
     """Give the graph's outputs their names (an output that is an input or a
     constant, or appears twice, is passed through an Identity node)."""
@@ -338,6 +427,8 @@ def to_model(node, inputs, outputs, opset):
         return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(array.dtype), shape)
 
     batch = node.batch
+    first_axis = {n: a.shape[0] for n, a in inputs if a.ndim}
+
     def attributes(spec):
         return {k: numpy_helper.from_array(v) if isinstance(v, np.ndarray) else v for k, v in spec.items()}
 
@@ -345,7 +436,7 @@ def to_model(node, inputs, outputs, opset):
              for s in node.specs]
     graph = helper.make_graph(
         nodes, "circuitgrad",
-        [info(n, a, batch is not None) for n, a in inputs],
+        [info(n, a, batch is not None and first_axis.get(n) == batch) for n, a in inputs],
         [info(n, a, batch is not None and a.ndim > 0 and a.shape[0] == batch) for n, a in outputs],
         [numpy_helper.from_array(np.ascontiguousarray(a), n) for n, a in node.initializers.items()])
     opsets = [helper.make_opsetid("", opset)]

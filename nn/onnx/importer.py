@@ -252,6 +252,8 @@ def _gather(a, x, indices):
     axis = a.get("axis", 0) % len(_shape(x))
     indices = np.asarray(autograd.raw(indices)).astype(np.int64)
     indices = np.where(indices < 0, indices + _shape(x)[axis], indices)
+    if axis == 0 and len(_shape(x)) == 2 and indices.ndim:
+        return NG.embedding(x, indices, None)            # a lookup table: nn's embedding gate
     index = (slice(None),) * axis + (int(indices) if indices.ndim == 0 else indices,)
     return G.getitem(x, index)
 
@@ -283,11 +285,10 @@ def _resize(a, x, roi=None, scales=None, sizes=None):
 
 def _layer_norm(a, x, scale, bias=None):
     ndim = len(_shape(x))
-    axes = tuple(range(a.get("axis", -1) % ndim, ndim))
-    centred = x - G.reduce_mean(x, axes, True)
-    variance = G.reduce_mean(centred * centred, axes, True)
-    out = centred / G.sqrt(variance + a.get("epsilon", 1e-5)) * scale
-    return out if bias is None else out + bias
+    k = ndim - a.get("axis", -1) % ndim
+    if _shape(scale) != _shape(x)[ndim - k:] or (bias is not None and _shape(bias) != _shape(scale)):
+        _unsupported(f"scale {_shape(scale)} and bias must have the normalised shape {_shape(x)[ndim - k:]}")
+    return NG.layer_norm(x, scale, bias, k, a.get("epsilon", 1e-5))
 
 
 def _cross_entropy(a, scores, labels, weights=None):
@@ -357,6 +358,24 @@ def _variadic(gate):
     return fold
 
 
+def _split(a, x, split=None):
+    axis = a.get("axis", 0) % len(_shape(x))
+    if split is not None:
+        sizes = _ints(split)
+    else:
+        n, parts = _shape(x)[axis], a.get("num_outputs")
+        if parts is None:
+            _unsupported("a Split needs its sizes or num_outputs")
+        sizes = [-(-n // parts)] * (parts - 1) + [n - -(-n // parts) * (parts - 1)]
+    starts = np.cumsum([0] + list(sizes))
+    return tuple(G.getitem(x, (slice(None),) * axis + (slice(int(s), int(e)),)) for s, e in zip(starts, starts[1:]))
+
+
+def _constant_of_shape(a, shape):
+    value = a.get("value", np.zeros(1, np.float32))
+    return np.full(_ints(shape), value.reshape(-1)[0], value.dtype)
+
+
 def _shape_op(a, x):
     shape = np.array(_shape(x), np.int64)
     return shape[a.get("start", 0):a.get("end", len(shape))]
@@ -393,7 +412,8 @@ OPERATORS = {
     "Concat": lambda a, *xs: autograd.concatenate(xs, a["axis"] % len(_shape(xs[0]))), "Gather": _gather,
     "Slice": _slice, "Unsqueeze": _unsqueeze, "Squeeze": _squeeze,
     "Expand": lambda a, x, shape: G.broadcast_to(x, np.broadcast_shapes(_shape(x), _ints(shape))),
-    "Shape": _shape_op, "Cast": _cast, "Constant": _constant,
+    "Shape": _shape_op, "Cast": _cast, "Constant": _constant, "ConstantOfShape": _constant_of_shape,
+    "Split": _split,
     "Identity": lambda a, x: x, "Dropout": lambda a, x, *rest: x,
 }
 """ONNX operator -> the function computing it with circuitgrad's gates: f(attributes, *inputs)."""
