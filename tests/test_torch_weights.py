@@ -29,7 +29,28 @@ def convnet():
         nn.Flatten(), nn.Linear(3 * 4 * 4, 5), nn.BatchNorm1d(5))
 
 
-MODELS = {"mlp": mlp, "convnet": convnet}
+class Sequence(nn.Module):
+    """Embedding, LayerNorm, LSTM (2 layers), GRU, RNN (relu), MultiheadAttention (2 heads), Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.embed = nn.Embedding(7, 6, padding_idx=0)
+        self.norm = nn.LayerNorm(6)
+        self.lstm = nn.LSTM(6, 6, num_layers=2, batch_first=True)
+        self.gru = nn.GRU(6, 6, batch_first=True)
+        self.rnn = nn.RNN(6, 6, nonlinearity="relu", batch_first=True)
+        self.attention = nn.MultiheadAttention(6, 2, batch_first=True)
+        self.head = nn.Linear(6, 3)
+
+    def forward(self, tokens):
+        h, _ = self.lstm(self.norm(self.embed(tokens)))
+        h, _ = self.gru(h)
+        h, _ = self.rnn(h)
+        a, _ = self.attention(h, h, h, need_weights=False)
+        return self.head(a)
+
+
+MODELS = {"mlp": mlp, "convnet": convnet, "sequence": Sequence}
 
 
 def fixture(name):
