@@ -25,6 +25,12 @@ that backward multiplies into the gradient arriving at the gate's output:
 * `cached=True`: forward returns `(out, cache)`, and the local gradients
   receive the cache in place of `out`: a fused gate can save work for its
   backward (an im2col matrix, the positions of maxima). Backward releases it.
+* `onnx=`: the gate's form in ONNX, the format other runtimes read (nn.onnx
+  exports a traced circuit with it). A function `(node, *inputs)` of a node
+  builder and the gate's inputs as the exporter sees them: the name of the
+  tensor for each input with a local gradient, plain data for the parameters.
+  It calls `node(op_type, *input_names, **attributes)` for each ONNX node it
+  needs and returns the output's name: `onnx=lambda node, a, b: node("Mul", a, b)`.
 """
 import math
 
@@ -41,17 +47,18 @@ _ERRORS = (IndexError, TypeError, ValueError, ArithmeticError)   # reported nami
 
 
 class Gate:
-    """A differentiable operation: `Gate(name, forward, *local_grads, cached=False, doc=None)`.
+    """A differentiable operation: `Gate(name, forward, *local_grads, cached=False, doc=None, onnx=None)`.
 
     See the module docstring for the protocol, and `autograd/gates.py` for the
     engine's own gates. `doc` gives the formula and the local gradients, e.g.
-    "a / b;  d/da = 1/b, d/db = -a/b²"."""
+    "a / b;  d/da = 1/b, d/db = -a/b²"; `onnx` its ONNX form (None: it has none)."""
 
-    def __init__(self, name, forward, *local_grads, cached=False, doc=None):
+    def __init__(self, name, forward, *local_grads, cached=False, doc=None, onnx=None):
         self.name = name
         self.forward = forward
         self.local_grads = local_grads
         self.cached = cached
+        self.onnx = onnx
         self.__doc__ = doc or forward.__doc__ or f"The {name} gate."
         if len(local_grads) == 2 and None not in local_grads and not cached:
             self.operate = two_values(self)           # the fast path: Value's operator (below)

@@ -23,26 +23,32 @@ from .gate import Gate, raw
 add = Gate("add", operator.add,
            lambda g, out, a, b: g,                        # the add gate distributes: g to both
            lambda g, out, a, b: g,
-           doc="a + b;  d/da = 1, d/db = 1")
+           doc="a + b;  d/da = 1, d/db = 1",
+           onnx=lambda node, a, b: node("Add", a, b))
 sub = Gate("sub", operator.sub,
            lambda g, out, a, b: g,
            lambda g, out, a, b: -g,
-           doc="a - b;  d/da = 1, d/db = -1")
+           doc="a - b;  d/da = 1, d/db = -1",
+           onnx=lambda node, a, b: node("Sub", a, b))
 neg = Gate("neg", operator.neg,
            lambda g, out, x: -g,
-           doc="-x;  d/dx = -1")
+           doc="-x;  d/dx = -1",
+           onnx=lambda node, x: node("Neg", x))
 mul = Gate("mul", operator.mul,
            lambda g, out, a, b: g * b,                    # the mul gate swaps its inputs
            lambda g, out, a, b: g * a,
-           doc="a * b;  d/da = b, d/db = a")
+           doc="a * b;  d/da = b, d/db = a",
+           onnx=lambda node, a, b: node("Mul", a, b))
 div = Gate("div", operator.truediv,
            lambda g, out, a, b: g / b,
            lambda g, out, a, b: -g * out / b,
-           doc="a / b;  d/da = 1/b, d/db = -a/b² = -out/b")
+           doc="a / b;  d/da = 1/b, d/db = -a/b² = -out/b",
+           onnx=lambda node, a, b: node("Div", a, b))
 power = Gate("pow", operator.pow,
              lambda g, out, a, b: g * b * a ** (b - 1),
              lambda g, out, a, b: g * out * log(a),
-             doc="a ** b;  d/da = b·a^(b-1), d/db = a^b·ln(a) (needs a > 0)")
+             doc="a ** b;  d/da = b·a^(b-1), d/db = a^b·ln(a) (needs a > 0)",
+             onnx=lambda node, a, b: node("Pow", a, b))
 
 
 # ---------------------------------------------------------------- elementwise functions
@@ -65,34 +71,44 @@ def _elu(x, alpha):
 
 exp = Gate("exp", np.exp,
            lambda g, out, x: g * out,
-           doc="e^x;  d/dx = e^x = out")
+           doc="e^x;  d/dx = e^x = out",
+           onnx=lambda node, x: node("Exp", x))
 log = Gate("log", np.log,
            lambda g, out, x: g / x,
-           doc="ln x;  d/dx = 1/x")
+           doc="ln x;  d/dx = 1/x",
+           onnx=lambda node, x: node("Log", x))
 sqrt = Gate("sqrt", np.sqrt,
             lambda g, out, x: g / (2 * out),
-            doc="√x;  d/dx = 1/(2√x)")
+            doc="√x;  d/dx = 1/(2√x)",
+            onnx=lambda node, x: node("Sqrt", x))
 absolute = Gate("abs", np.abs,
                 lambda g, out, x: g * np.sign(raw(x)),
-                doc="|x|;  d/dx = sign(x) (0 at 0)")
+                doc="|x|;  d/dx = sign(x) (0 at 0)",
+                onnx=lambda node, x: node("Abs", x))
 relu = Gate("relu", _relu,
             lambda g, out, x: g * (raw(x) > 0),
-            doc="max(0, x);  d/dx = 1 if x > 0 else 0")
+            doc="max(0, x);  d/dx = 1 if x > 0 else 0",
+            onnx=lambda node, x: node("Relu", x))
 leaky_relu = Gate("leaky_relu", lambda x, slope: np.where(x > 0, x, x * slope),
                   lambda g, out, x, slope: where(raw(x) > 0, g, g * slope),
-                  doc="x if x > 0 else slope·x;  d/dx = 1 or slope")
+                  doc="x if x > 0 else slope·x;  d/dx = 1 or slope",
+                  onnx=lambda node, x, slope: node("LeakyRelu", x, alpha=float(slope)))
 elu = Gate("elu", _elu,
            lambda g, out, x, alpha: where(raw(x) > 0, g, g * (out + alpha)),
-           doc="x if x > 0 else α(e^x - 1);  d/dx = 1 or α·e^x = out + α")
+           doc="x if x > 0 else α(e^x - 1);  d/dx = 1 or α·e^x = out + α",
+           onnx=lambda node, x, alpha: node("Elu", x, alpha=float(alpha)))
 sigmoid = Gate("sigmoid", _sigmoid,
                lambda g, out, x: g * out * (1 - out),
-               doc="σ(x) = 1/(1 + e^-x), stable for any x;  d/dx = σ(x)(1 - σ(x))")
+               doc="σ(x) = 1/(1 + e^-x), stable for any x;  d/dx = σ(x)(1 - σ(x))",
+               onnx=lambda node, x: node("Sigmoid", x))
 tanh = Gate("tanh", np.tanh,
             lambda g, out, x: g * (1 - out * out),
-            doc="tanh x;  d/dx = 1 - tanh²x")
+            doc="tanh x;  d/dx = 1 - tanh²x",
+            onnx=lambda node, x: node("Tanh", x))
 clip = Gate("clip", np.clip,
             lambda g, out, x, lo, hi: g * _inside(raw(x), lo, hi),
-            doc="min(max(x, lo), hi);  d/dx = 1 where lo <= x <= hi, else 0")
+            doc="min(max(x, lo), hi);  d/dx = 1 where lo <= x <= hi, else 0",
+            onnx=lambda node, x, lo, hi: node("Clip", x, node.constant(lo), node.constant(hi)))
 
 
 def _inside(x, lo, hi):
@@ -113,16 +129,19 @@ def _routed(g, wins, ties):
 maximum = Gate("maximum", np.maximum,
                lambda g, out, a, b: _routed(g, raw(a) > raw(b), raw(a) == raw(b)),
                lambda g, out, a, b: _routed(g, raw(b) > raw(a), raw(a) == raw(b)),
-               doc="max(a, b) elementwise;  the larger input gets the gradient, the other 0 (ties: half each)")
+               doc="max(a, b) elementwise;  the larger input gets the gradient, the other 0 (ties: half each)",
+               onnx=lambda node, a, b: node("Max", a, b))
 minimum = Gate("minimum", np.minimum,
                lambda g, out, a, b: _routed(g, raw(a) < raw(b), raw(a) == raw(b)),
                lambda g, out, a, b: _routed(g, raw(b) < raw(a), raw(a) == raw(b)),
-               doc="min(a, b) elementwise;  the smaller input gets the gradient, the other 0 (ties: half each)")
+               doc="min(a, b) elementwise;  the smaller input gets the gradient, the other 0 (ties: half each)",
+               onnx=lambda node, a, b: node("Min", a, b))
 where = Gate("where", np.where,
              None,
              lambda g, out, cond, a, b: where(cond, g, 0.0),
              lambda g, out, cond, a, b: where(cond, 0.0, g),
-             doc="a where cond else b;  d/da = cond, d/db = not cond (cond is a constant)")
+             doc="a where cond else b;  d/da = cond, d/db = not cond (cond is a constant)",
+             onnx=lambda node, cond, a, b: node("Where", node.constant(np.asarray(cond, bool)), a, b))
 
 
 # ---------------------------------------------------------------- linear algebra
@@ -164,7 +183,8 @@ def _matmul_grad_b(g, out, a, b):
 
 
 matmul = Gate("matmul", np.matmul, _matmul_grad_a, _matmul_grad_b,
-              doc="a @ b (1-D, 2-D and batched, as numpy);  d/da = g @ bᵀ, d/db = aᵀ @ g")
+              doc="a @ b (1-D, 2-D and batched, as numpy);  d/da = g @ bᵀ, d/db = aᵀ @ g",
+              onnx=lambda node, a, b: node("MatMul", a, b))
 
 
 # ---------------------------------------------------------------- reductions
@@ -198,23 +218,32 @@ def _logsumexp(x, axis, keepdims):
     return out if keepdims else np.squeeze(out, axis=axis)
 
 
+def _reduce_onnx(node, op_type, x, axis, keepdims):
+    return node(op_type, x, node.axes(axis, len(node.shape(x))), keepdims=int(keepdims))
+
+
 reduce_sum = Gate("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
                   lambda g, out, x, axis, keepdims: _expand(g, np.shape(x), axis, keepdims),
-                  doc="Σ x over axis;  d/dx = 1 everywhere")
+                  doc="Σ x over axis;  d/dx = 1 everywhere",
+                  onnx=lambda node, x, axis, keepdims: _reduce_onnx(node, "ReduceSum", x, axis, keepdims))
 reduce_mean = Gate("mean", lambda x, axis, keepdims: np.mean(x, axis=axis, keepdims=keepdims),
                    lambda g, out, x, axis, keepdims:
                    _expand(g, np.shape(x), axis, keepdims) * (np.size(out) / np.size(x)),
-                   doc="mean of x over axis;  d/dx = 1/n")
+                   doc="mean of x over axis;  d/dx = 1/n",
+                   onnx=lambda node, x, axis, keepdims: _reduce_onnx(node, "ReduceMean", x, axis, keepdims))
 reduce_max = Gate("max", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
                   _extremum_grad,
-                  doc="max of x over axis;  d/dx = 1 at the maximum, 0 elsewhere (ties share)")
+                  doc="max of x over axis;  d/dx = 1 at the maximum, 0 elsewhere (ties share)",
+                  onnx=lambda node, x, axis, keepdims: _reduce_onnx(node, "ReduceMax", x, axis, keepdims))
 reduce_min = Gate("min", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
                   _extremum_grad,
-                  doc="min of x over axis;  d/dx = 1 at the minimum, 0 elsewhere (ties share)")
+                  doc="min of x over axis;  d/dx = 1 at the minimum, 0 elsewhere (ties share)",
+                  onnx=lambda node, x, axis, keepdims: _reduce_onnx(node, "ReduceMin", x, axis, keepdims))
 logsumexp = Gate("logsumexp", _logsumexp,
                  lambda g, out, x, axis, keepdims:
                  _expand(g, np.shape(x), axis, keepdims) * exp(x - _expand(out, np.shape(x), axis, keepdims)),
-                 doc="log Σ e^x over axis, stable for any x;  d/dx = softmax(x)")
+                 doc="log Σ e^x over axis, stable for any x;  d/dx = softmax(x)",
+                 onnx=lambda node, x, axis, keepdims: _reduce_onnx(node, "ReduceLogSumExp", x, axis, keepdims))
 
 
 # ---------------------------------------------------------------- shape and indexing
@@ -256,16 +285,20 @@ sum_to = Gate("sum_to", _sum_to,
               doc="Sum x down to shape, undoing numpy broadcasting;  d/dx = 1 (broadcast back)")
 broadcast_to = Gate("broadcast_to", np.broadcast_to,
                     lambda g, out, x, shape: sum_to(g, np.shape(x)),
-                    doc="Broadcast x to shape (a read-only view);  d/dx = sum over the copies")
+                    doc="Broadcast x to shape (a read-only view);  d/dx = sum over the copies",
+                    onnx=lambda node, x, shape: node("Expand", x, node.ints(shape)))
 reshape = Gate("reshape", np.reshape,
                lambda g, out, x, shape: reshape(g, np.shape(x)),
-               doc="x with a new shape, same elements;  d/dx = g reshaped back")
+               doc="x with a new shape, same elements;  d/dx = g reshaped back",
+               onnx=lambda node, x, shape: node.reshape(x, shape))
 transpose = Gate("transpose", np.transpose,
                  lambda g, out, x, axes: transpose(g, _inverse_axes(axes, np.ndim(x))),
-                 doc="x with permuted axes (None: reversed);  d/dx = g with the inverse permutation")
+                 doc="x with permuted axes (None: reversed);  d/dx = g with the inverse permutation",
+                 onnx=lambda node, x, axes: node("Transpose", x, perm=axes))
 getitem = Gate("getitem", operator.getitem,
                lambda g, out, x, index: scatter(g, index, np.shape(x)),
-               doc="x[index], basic or integer-array indexing;  d/dx = g scattered back (repeats add up)")
+               doc="x[index], basic or integer-array indexing;  d/dx = g scattered back (repeats add up)",
+               onnx=lambda node, x, index: node.getitem(x, index))
 scatter = Gate("scatter", _scatter,
                lambda g, out, src, index, shape: getitem(g, index),
                doc="zeros(shape) with src added at index (repeats add up);  d/dsrc = g[index]")
@@ -286,7 +319,14 @@ def _joining_gate(name, n):
             return g[(slice(None),) * ax + (slice(start, start + np.shape(xs[i])[ax]),)]
         return grad
     join = np.stack if name == "stack" else np.concatenate
-    return Gate(name, lambda *args: join(args[:-1], axis=args[-1]), *(piece(i) for i in range(n)))
+    return Gate(name, lambda *args: join(args[:-1], axis=args[-1]), *(piece(i) for i in range(n)),
+                onnx=_stack_onnx if name == "stack" else lambda node, *args: node("Concat", *args[:-1], axis=args[-1]))
+
+
+def _stack_onnx(node, *args):
+    *xs, axis = args
+    axis = axis % (len(node.shape(xs[0])) + 1)
+    return node("Concat", *(node("Unsqueeze", x, node.ints([axis])) for x in xs), axis=axis)
 
 
 def concatenate(values, axis=0):

@@ -1,6 +1,6 @@
 """The `circuitgrad` command. Each subcommand is a small module of its own with
 `add_arguments(parser)` and `run(args)`: demo.py, drawing.py (draw), train.py,
-evaluate.py, sample.py. This module builds the parser and keeps every mistake a user can
+evaluate.py, sample.py, export.py. This module builds the parser and keeps every mistake a user can
 make (a bad option, the library's errors, a file that cannot be read or
 written) to one line on stderr and exit status 2: never a traceback. Set
 CIRCUITGRAD_TRACEBACK=1 to see the traceback of such an error anyway."""
@@ -8,9 +8,9 @@ import argparse
 import os
 import sys
 
-from circuitgrad import Failure, __version__, demo, drawing, evaluate, sample, train
+from circuitgrad import Failure, __version__, demo, drawing, evaluate, export, sample, train
 
-SUBCOMMANDS = {"demo": demo, "draw": drawing, "train": train, "evaluate": evaluate, "sample": sample}
+SUBCOMMANDS = {"demo": demo, "draw": drawing, "train": train, "evaluate": evaluate, "sample": sample, "export": export}
 # What the library raises for bad input (ValueError: FileFormatError, DataError,
 # ExpressionError...; TypeError; ArithmeticError: an overflow), and OSError for files.
 USER_ERRORS = (ValueError, TypeError, ArithmeticError, OSError)

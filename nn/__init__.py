@@ -31,8 +31,9 @@ from .containers import ModuleDict, ModuleList, Sequential  # noqa: E402
 from .module import IncompatibleKeys, Module, Parameter  # noqa: E402
 from .guided import guided_backprop  # noqa: E402
 from .memory import keep_freed_memory  # noqa: E402
+from . import onnx  # noqa: E402  (imports the onnx package only when asked to export or load)
 
 keep_freed_memory()          # large arrays are reused from one training step to the next (see memory.py)
 
 __all__ = ["Module", "Parameter", "Sequential", "ModuleList", "ModuleDict", "IncompatibleKeys", "functional",
-           "init", "gates", "data", "guided_backprop", "keep_freed_memory", "utils"] + _layers
+           "init", "gates", "data", "guided_backprop", "keep_freed_memory", "utils", "onnx"] + _layers

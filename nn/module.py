@@ -161,12 +161,13 @@ class Module:
         return self
 
     def to(self, dtype):
-        """Convert every parameter and buffer to dtype (e.g. np.float64 for a gradient check); returns self."""
+        """Convert every parameter and float buffer to dtype (e.g. np.float64 for a gradient check); returns self."""
         for p in self.parameters():
             p.data = p.data.astype(dtype)
         for module in self.modules():
             for name in module._buffer_names():
-                setattr(module, name, getattr(module, name).astype(dtype))
+                if getattr(module, name).dtype.kind == "f":            # counts stay integers
+                    setattr(module, name, getattr(module, name).astype(dtype))
         return self
 
     def float(self):
@@ -200,7 +201,8 @@ class Module:
         shape always raises (naming the key and both shapes); with strict=True
         so do missing and unexpected keys. Returns (missing_keys, unexpected_keys)."""
         own = self._state()
-        missing = [k for k in own if k not in state_dict]
+        # a buffer a module lists in `optional_state` may be absent (BatchNorm's num_batches_tracked, in older files)
+        missing = [k for k in own if k not in state_dict and own[k][1] not in getattr(own[k][0], "optional_state", ())]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
         if strict:

@@ -10,7 +10,9 @@ import sys
 import numpy as np
 import pytest
 
+import autograd
 import optim
+from circuitgrad import runs
 from circuitgrad.cli import main
 from nn import data
 
@@ -79,6 +81,12 @@ MISTAKES = [   # (what, arguments (with {tmp} and {run}), fragments of the one l
     ("draw code", ["draw", "__import__('os').system('ls')", "x=1"], ["only the functions"]),
     ("draw a name without a value", ["draw", "x*y", "x=1"], ["no value given for 'y'"]),
     ("draw a value that is not a number", ["draw", "x*2", "x=abc"], ["not a number"]),
+    ("export a text file", ["export", "{tmp}/file.txt", "-o", "{tmp}/m.onnx"], ["file.txt", "zip archive"]),
+    ("export a missing file", ["export", "{tmp}/absent.npz", "-o", "{tmp}/m.onnx"], ["absent.npz"]),
+    ("export into a missing directory", ["export", "{run}/model.npz", "-o", "{tmp}/absent/m.onnx"],
+     ["no directory", "absent"]),
+    ("export without -o", ["export", "{run}/model.npz"], ["-o/--output"]),
+    ("export to an unknown opset", ["export", "{run}/model.npz", "-o", "{tmp}/m.onnx", "--opset", "9"], ["--opset"]),
 ]
 
 
@@ -261,3 +269,21 @@ def test_a_language_mistake_is_one_line_and_exit_status_2(tmp_path, text_run, sp
     args = [a.format(tmp=tmp_path, text=text, run=text_run[0], image=spiral_run) for a in arguments]
     status, _, stderr = circuitgrad(*args, "--no-progress") if args[0] == "train" else circuitgrad(*args)
     one_line_error(status, stderr, *fragments)
+
+@pytest.mark.parametrize("model", ["mlp", "convnet"])
+def test_export_writes_a_run_as_onnx_that_onnxruntime_runs_as_circuitgrad_does(tmp_path, model):
+    ort = pytest.importorskip("onnxruntime")
+    status, _, stderr = circuitgrad("train", "--data", f"mnist:{tiny_mnist(tmp_path / 'data', side=12)}",
+                                    "--model", model, "--batchnorm", "--epochs", 1, "--batch-size", 8,
+                                    "--out", tmp_path / "run", "--no-progress")
+    assert status == 0, stderr
+    status, stdout, stderr = circuitgrad("export", tmp_path / "run" / "model.npz", "-o", tmp_path / "m.onnx")
+    assert status == 0 and "Traceback" not in stderr, stderr
+    assert "wrote" in stdout and "(batch, 1, 12, 12)" in stdout, stdout
+    net, _, standardize = runs.load(tmp_path / "run" / "model.npz")
+    x = np.random.default_rng(1).random((5, 1, 12, 12)).astype(np.float32)     # raw samples, any batch size
+    session = ort.InferenceSession(str(tmp_path / "m.onnx"), providers=["CPUExecutionProvider"])
+    (scores,) = session.run(None, {"input": x})
+    with autograd.no_grad():
+        want = net.eval()(standardize.transform(x)).data
+    assert np.abs(scores - want).max() <= 1e-5 * np.abs(want).max()

@@ -33,10 +33,12 @@ def test_named_parameters_and_buffers_use_dotted_names_module_by_module():
     assert [name for name, _ in net.named_parameters()] == [
         "0.scale", "0.conv.weight", "0.conv.bias", "0.norm.weight", "0.norm.bias", "0.head.weight",
         "0.head.bias", "2.weight", "2.bias"]
-    assert [name for name, _ in net.named_buffers()] == ["0.norm.running_mean", "0.norm.running_var"]
+    assert [name for name, _ in net.named_buffers()] == ["0.norm.running_mean", "0.norm.running_var",
+                                                         "0.norm.num_batches_tracked"]
     assert all(isinstance(p, nn.Parameter) for p in net.parameters())
     assert list(net.state_dict()) == ["0.scale", "0.conv.weight", "0.conv.bias", "0.norm.weight", "0.norm.bias",
-                                      "0.norm.running_mean", "0.norm.running_var", "0.head.weight",
+                                      "0.norm.running_mean", "0.norm.running_var", "0.norm.num_batches_tracked",
+                                      "0.head.weight",
                                       "0.head.bias", "2.weight", "2.bias"]
 
 
@@ -161,7 +163,8 @@ def test_load_state_dict_reports_missing_unexpected_and_mis_shaped_keys():
     np.testing.assert_array_equal(net.state_dict()["0.weight"], state["0.weight"])
     # strict=False tolerates missing and unexpected keys, never a wrong shape
     result = net.load_state_dict({"0.bias": np.ones(2), "other": np.ones(1)}, strict=False)
-    assert result.missing_keys == [k for k in state if k != "0.bias"] and result.unexpected_keys == ["other"]
+    assert result.missing_keys == [k for k in state if k not in ("0.bias", "1.num_batches_tracked")]
+    assert result.unexpected_keys == ["other"]
     np.testing.assert_array_equal(net[0].bias.data, np.ones(2))
     with pytest.raises(ValueError, match="shape mismatch for '0.bias'"):
         net.load_state_dict({"0.bias": np.ones(3)}, strict=False)
@@ -205,11 +208,12 @@ def test_a_module_without_forward_says_so():
 
 def test_to_double_converts_parameters_and_buffers():
     net = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)).double()
-    assert {v.dtype for v in net.state_dict().values()} == {np.dtype(np.float64)}
+    assert {v.dtype for v in net.state_dict().values()} == {np.dtype(np.float64), np.dtype(np.int64)}
+    assert net[1].num_batches_tracked.dtype == np.int64                        # a count stays an integer
     assert net[0].weight.dtype == np.float64
     assert net(np.ones((3, 2))).dtype == np.float64
     net.float()
-    assert {v.dtype for v in net.state_dict().values()} == {np.dtype(np.float32)}
+    assert {v.dtype for v in net.state_dict().values()} == {np.dtype(np.float32), np.dtype(np.int64)}
 
 
 def test_parameter_is_a_trainable_value():

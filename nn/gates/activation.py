@@ -24,10 +24,12 @@ def _log_softmax(x, dim):
 
 softmax = Gate("softmax", _softmax,
                lambda g, out, x, dim: out * (g - (g * out).sum(axis=dim, keepdims=True)),
-               doc="e^x / Σ e^x along dim (shifted by the max: stable);  d/dx = s·(g - Σ g·s)")
+               doc="e^x / Σ e^x along dim (shifted by the max: stable);  d/dx = s·(g - Σ g·s)",
+               onnx=lambda node, x, dim: node("Softmax", x, axis=dim))
 log_softmax = Gate("log_softmax", _log_softmax,
                    lambda g, out, x, dim: g - gates.exp(out) * g.sum(axis=dim, keepdims=True),
-                   doc="x - log Σ e^x along dim (stable);  d/dx = g - softmax(x)·Σ g")
+                   doc="x - log Σ e^x along dim (stable);  d/dx = g - softmax(x)·Σ g",
+                   onnx=lambda node, x, dim: node("LogSoftmax", x, axis=dim))
 
 
 def _slope(a, ndim):
@@ -46,7 +48,10 @@ prelu = Gate("prelu", lambda x, a: np.where(x > 0, x, x * _slope(a, x.ndim)),
              lambda g, out, x, a: gates.where(raw(x) > 0, g, g * _slope(a, np.ndim(x))),
              _prelu_grad_slope,
              doc="x if x > 0 else a·x, one slope a per channel (or one for all);  "
-                 "d/dx = 1 or a, d/da = Σ x where x <= 0")
+                 "d/dx = 1 or a, d/da = Σ x where x <= 0",
+             # ONNX broadcasts the slopes from the right: (C,) becomes (C, 1, 1) for (N, C, H, W)
+             onnx=lambda node, x, a: node("PRelu", x, node.reshape(a, (-1,) + (1,) * (len(node.shape(x)) - 2))
+                                          if len(node.shape(x)) > 2 else a))
 
 dropout = Gate("dropout", lambda x, mask: x * mask,
                lambda g, out, x, mask: g * mask,
@@ -59,4 +64,5 @@ guided_relu = Gate("guided_relu", lambda x: np.maximum(x, 0),
                    # evidence *for* the output flows back to the image.
                    lambda g, out, x: g * ((raw(x) > 0) & (raw(g) > 0)),
                    doc="max(0, x) forward, as ReLU;  backward g·[x > 0]·[g > 0]: only positive "
-                       "gradients pass, and only where the input was positive (guided backpropagation)")
+                       "gradients pass, and only where the input was positive (guided backpropagation)",
+                   onnx=lambda node, x: node("Relu", x))          # the forward pass is ReLU's

@@ -146,7 +146,12 @@ def _conv2d_grad_w(g, cols, x, w, b, stride, padding, dilation):
     return matrix_as_weights(cols[:, :k].T @ rows(g), w.shape)
 
 
-conv2d = Gate("conv2d", _conv2d, _conv2d_grad_x, _conv2d_grad_w, _bias_grad, cached=True,
+def _conv2d_onnx(node, x, w, b, stride, padding, dilation):
+    top, bottom, left, right = padding
+    return node("Conv", x, w, b, strides=stride, pads=(top, left, bottom, right), dilations=dilation)
+
+
+conv2d = Gate("conv2d", _conv2d, _conv2d_grad_x, _conv2d_grad_w, _bias_grad, cached=True, onnx=_conv2d_onnx,
               doc="out[n,o,y,x] = b[o] + Σ_{c,i,j} w[o,c,i,j]·xp[n, c, y·s + i·d, x·s + j·d] "
                   "(xp: x zero-padded; padding = (top, bottom, left, right));  "
                   "d/dx = col2im(g @ w), d/dw = colsᵀ @ g, d/db = Σ g")
@@ -171,7 +176,18 @@ def _conv_transpose2d_grad_w(g, out, x, w, b, stride, padding, dilation, out_hw)
     return matrix_as_weights(cols.T @ rows(x), w.shape)
 
 
+def _conv_transpose2d_onnx(node, x, w, b, stride, padding, dilation, out_hw):
+    top, bottom, left, right = padding
+    (h, wd), (kh, kw) = node.shape(x)[2:], node.shape(w)[2:]
+    extra = [out - ((n - 1) * s - before - after + d * (k - 1) + 1)          # output_padding
+             for out, n, s, before, after, d, k in zip(out_hw, (h, wd), stride, (top, left), (bottom, right),
+                                                        dilation, (kh, kw))]
+    return node("ConvTranspose", x, w, b, strides=stride, pads=(top, left, bottom, right), dilations=dilation,
+                output_padding=extra)
+
+
 conv_transpose2d = Gate(
     "conv_transpose2d", _conv_transpose2d, _conv_transpose2d_grad_x, _conv_transpose2d_grad_w, _bias_grad,
+    onnx=_conv_transpose2d_onnx,
     doc="The adjoint of conv2d with weight w (C_in, C_out, kh, kw): out = conv2d's d/dx applied to x, "
         "+ b;  d/dx = conv2d(g, w), d/dw = im2col(g)ᵀ @ x, d/db = Σ g")

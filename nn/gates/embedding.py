@@ -53,4 +53,5 @@ def _embedding_grad_weight(g, out, weight, idx, padding_idx):
 
 embedding = Gate("embedding", _embedding, _embedding_grad_weight,
                  doc="out = W[idx] (a row of W per index);  d/dW[k] = Σ g at the positions where idx = k "
-                     "(the padding row gets 0)")
+                     "(the padding row gets 0)",
+                 onnx=lambda node, weight, idx, padding_idx: node("Gather", weight, node.constant(idx)))

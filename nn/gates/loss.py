@@ -58,6 +58,8 @@ def _cross_entropy_grad(g, probabilities, x, labels, reduction):
 
 
 cross_entropy = Gate("cross_entropy", _cross_entropy, _cross_entropy_grad, cached=True,
+                     onnx=lambda node, x, labels, reduction: node(
+                         "SoftmaxCrossEntropyLoss", x, node.constant(labels), reduction=reduction),
                      doc="L_i = log Σ_j e^x_ij - x_i,y_i for scores x (N, C), labels y (N,) (stable);  "
                          "d/dx = softmax(x) - onehot(y)")
 
@@ -143,10 +145,18 @@ bce = Gate("binary_cross_entropy", _bce, _bce_grad_p, _bce_grad_t,
            doc="L = -w·(t·max(log p, -100) + (1-t)·max(log(1-p), -100)) for probabilities p;  "
                "d/dp = w·(p - t)/max(p(1-p), 1e-12), d/dt = w·(max(log(1-p), -100) - max(log p, -100))")
 
+
+def _mse_onnx(node, a, b, reduction):
+    d = node("Sub", a, b)
+    terms = node("Mul", d, d)
+    return terms if reduction == "none" else node("ReduceMean" if reduction == "mean" else "ReduceSum", terms,
+                                                  keepdims=0)
+
+
 mse = Gate("mse_loss", lambda a, b, reduction: reduce(np.square(a - b), reduction),
            lambda g, out, a, b, reduction: 2 * (a - b) * per_term(g, np.size(raw(a)), reduction),
            lambda g, out, a, b, reduction: -2 * (a - b) * per_term(g, np.size(raw(a)), reduction),
-           doc="L = (a - b)², the L2 loss;  d/da = 2(a - b), d/db = -2(a - b)")
+           doc="L = (a - b)², the L2 loss;  d/da = 2(a - b), d/db = -2(a - b)", onnx=_mse_onnx)
 
 l1 = Gate("l1_loss", lambda a, b, reduction: reduce(np.abs(a - b), reduction),
           lambda g, out, a, b, reduction: np.sign(raw(a) - raw(b)) * per_term(g, np.size(raw(a)), reduction),

@@ -127,7 +127,17 @@ def _batch_norm_grad_bias(g, out, x, weight, bias, mean, var, eps, training):
     return channel_sums(g)
 
 
+def _batch_norm_onnx(node, x, weight, bias, mean, var, eps, training):
+    if training:
+        raise ValueError("batch statistics (training mode, or track_running_stats=False) have no ONNX "
+                         "inference form: export a model with running statistics, in eval mode")
+    c = node.shape(x)[1]
+    return node("BatchNormalization", x, weight or node.constant(np.ones(c)), bias or node.constant(np.zeros(c)),
+                node.constant(mean), node.constant(var), epsilon=float(eps))
+
+
 batch_norm = Gate("batch_norm", _batch_norm, _batch_norm_grad_x, _batch_norm_grad_weight, _batch_norm_grad_bias,
+                  onnx=_batch_norm_onnx,
                   doc="out = γ·(x - μ)/√(σ² + ε) + β per channel;  in training (μ, σ² of the batch): "
                       "d/dx = γ/√(σ²+ε)·(g - mean g - x̂·mean(g·x̂)); in eval: d/dx = g·γ/√(σ²+ε);  "
                       "d/dγ = Σ g·x̂, d/dβ = Σ g")
@@ -171,4 +181,7 @@ layer_norm = Gate("layer_norm", _layer_norm, _layer_norm_grad_x,
                   cached=True,
                   doc="out = γ·(x - μ)/√(σ² + ε) + β, μ and σ² over the last k axes of each example;  "
                       "d/dx = (ĝ - mean ĝ - x̂·mean(ĝ·x̂))/√(σ² + ε) with ĝ = γ·g, "
-                      "d/dγ = Σ g·x̂, d/dβ = Σ g")
+                      "d/dγ = Σ g·x̂, d/dβ = Σ g",
+                  onnx=lambda node, x, weight, bias, k, eps: node(
+                      "LayerNormalization", x, weight or node.constant(np.ones(node.shape(x)[-k:])), bias,
+                      axis=-k, epsilon=float(eps)))

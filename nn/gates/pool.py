@@ -81,7 +81,10 @@ def _max_pool2d_grad(g, out, x, kernel, stride, padding, dilation):
 
 max_pool2d = Gate("max_pool2d", _max_pool2d, _max_pool2d_grad,
                   doc="out[n,c,y,x] = max over the window at (y·s, x·s) of x padded with -inf;  "
-                      "d/dx = g at the window's first maximum (row-major), 0 elsewhere")
+                      "d/dx = g at the window's first maximum (row-major), 0 elsewhere",
+                  onnx=lambda node, x, kernel, stride, padding, dilation: node(
+                      "MaxPool", x, kernel_shape=kernel, strides=stride, dilations=dilation,
+                      pads=(padding[0], padding[2], padding[1], padding[3])))
 
 
 # ---------------------------------------------------------------- average pooling
@@ -117,4 +120,7 @@ def _avg_pool2d_grad(g, out, x, kernel, stride, padding, count_include_pad):
 
 avg_pool2d = Gate("avg_pool2d", _avg_pool2d, _avg_pool2d_grad,
                   doc="out = mean of each window of x zero-padded (divisor kh·kw, or the number of "
-                      "unpadded positions);  d/dx = g / divisor to every position of the window")
+                      "unpadded positions);  d/dx = g / divisor to every position of the window",
+                  onnx=lambda node, x, kernel, stride, padding, count_include_pad: node(
+                      "AveragePool", x, kernel_shape=kernel, strides=stride, count_include_pad=int(count_include_pad),
+                      pads=(padding[0], padding[2], padding[1], padding[3])))

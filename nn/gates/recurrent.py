@@ -132,7 +132,37 @@ def _input_grad(k):
     return local
 
 
-lstm = Gate("lstm", _lstm, *(_input_grad(k) for k in range(7)), cached=True,
+def _lstm_onnx(node, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_first):
+    """The sequence unrolled into ONNX nodes, step by step as the forward above
+    (one MatMul for the inputs' share of every step, then per step a MatMul,
+    Split into i, f, g, o, Sigmoid/Tanh, c' = f·c + i·g, h' = o·tanh(c')), so the
+    output holds every step's h and c. A zero initial state (the default) is
+    made in the graph to the batch's size, so the batch can change."""
+    hidden, time = node.shape(w_hh)[1], 1 if batch_first else 0
+    batch = 1 - time
+
+    def state(s):
+        if node.value(s) is None or np.any(node.value(s)):
+            return s
+        size = node("Concat", node("Gather", node("Shape", x), node.ints([batch])), node.ints([hidden]), axis=0)
+        return node("ConstantOfShape", size, value=np.zeros(1, node.float_dtype))
+
+    xw = node("MatMul", x, node("Transpose", w_ih))
+    if b_ih is not None:
+        xw = node("Add", xw, node("Add", b_ih, b_hh))
+    w_hh_t = node("Transpose", w_hh)
+    h, c, hs, cs = state(h0), state(c0), [], []
+    for t in range(node.shape(x)[time]):
+        a = node("Add", node("Gather", xw, node.constant(np.array(t)), axis=time), node("MatMul", h, w_hh_t))
+        i, f, g, o = node("Split", a, node.ints([hidden] * 4), axis=-1, outputs=4)
+        c = node("Add", node("Mul", node("Sigmoid", f), c), node("Mul", node("Sigmoid", i), node("Tanh", g)))
+        h = node("Mul", node("Sigmoid", o), node("Tanh", c))
+        hs.append(node("Unsqueeze", h, node.ints([0, time + 1])))
+        cs.append(node("Unsqueeze", c, node.ints([0, time + 1])))
+    return node("Concat", node("Concat", *hs, axis=time + 1), node("Concat", *cs, axis=time + 1), axis=0)
+
+
+lstm = Gate("lstm", _lstm, *(_input_grad(k) for k in range(7)), cached=True, onnx=_lstm_onnx,
             doc="a whole sequence through an LSTM layer: a = W_ih x_t + b_ih + W_hh h + b_hh, "
                 "i, f, o = σ(a_i, a_f, a_o), g = tanh(a_g), c' = f·c + i·g, h' = o·tanh(c'); "
                 "out = (h_1..h_T, c_1..c_T) stacked;  backward through time in closed form: "

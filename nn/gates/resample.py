@@ -80,11 +80,34 @@ def _resample_grad(g, out, x, rows, cols):
     return rows.T @ g @ cols
 
 
+def _matmul_onnx(node, x, rows, cols):
+    """R·x·Cᵀ as two ONNX MatMuls with constant matrices: exact for every size and mode."""
+    return node("MatMul", node("MatMul", node.constant(rows), x), node.constant(np.ascontiguousarray(cols.T)))
+
+
+def _resize_onnx(mode, matrix, **modes):
+    """The ONNX form of an upsampling gate: Resize when its matrices are the ones
+    `matrix(size_in, size_out)` makes for a given size, else the two MatMuls."""
+    def form(node, x, rows, cols):
+        (h, w), (ho, wo) = node.shape(x)[2:], (len(rows), len(cols))
+        for kind, options in modes.items():
+            if np.allclose(rows, matrix(h, ho, **options)) and np.allclose(cols, matrix(w, wo, **options)):
+                return node("Resize", x, None, None, node.ints([ho, wo]), axes=(2, 3), mode=mode,
+                            coordinate_transformation_mode=kind, nearest_mode="floor")
+        return _matmul_onnx(node, x, rows, cols)
+    return form
+
+
 _DOC = "out = R·x·Cᵀ per image and channel, R (Ho, H) and C (Wo, W) {};  d/dx = Rᵀ·g·C"
 
 adaptive_avg_pool2d = Gate("adaptive_avg_pool2d", _resample, _resample_grad,
-                           doc=_DOC.format("averaging windows of about H/Ho x W/Wo inputs"))
+                           doc=_DOC.format("averaging windows of about H/Ho x W/Wo inputs"),
+                           onnx=lambda node, x, rows, cols: node("GlobalAveragePool", x)
+                           if len(rows) == len(cols) == 1 else _matmul_onnx(node, x, rows, cols))
 upsample_nearest2d = Gate("upsample_nearest2d", _resample, _resample_grad,
-                          doc=_DOC.format("copying the nearest input pixel (one 1 per row)"))
+                          doc=_DOC.format("copying the nearest input pixel (one 1 per row)"),
+                          onnx=_resize_onnx("nearest", nearest_matrix, asymmetric={}))
 upsample_bilinear2d = Gate("upsample_bilinear2d", _resample, _resample_grad,
-                           doc=_DOC.format("weighting the two nearest inputs by 1 - λ and λ"))
+                           doc=_DOC.format("weighting the two nearest inputs by 1 - λ and λ"),
+                           onnx=_resize_onnx("linear", linear_matrix, pytorch_half_pixel={"align_corners": False},
+                                             align_corners={"align_corners": True}))

@@ -15,7 +15,12 @@ class _BatchNorm(Module):
     running statistics. Then scale and shift: out = weight·x̂ + bias.
 
     Attributes: weight (ones), bias (zeros) (Parameters, when affine),
-    running_mean (zeros), running_var (ones) (buffers, when track_running_stats)."""
+    running_mean (zeros), running_var (ones) and num_batches_tracked (the
+    training batches seen, an int64 count) (buffers, when track_running_stats),
+    PyTorch's names and layouts. A state dict without num_batches_tracked (an
+    older file) loads: the count is left as it is."""
+
+    optional_state = ("num_batches_tracked",)
 
     dims = ()                      # the input ranks a subclass accepts
 
@@ -32,12 +37,15 @@ class _BatchNorm(Module):
         if track_running_stats:
             self.register_buffer("running_mean", np.zeros(num_features, dtype))
             self.register_buffer("running_var", np.ones(num_features, dtype))
+            self.register_buffer("num_batches_tracked", np.array(0, np.int64))
 
     def forward(self, x):
         if x.ndim not in self.dims:
             raise ValueError(f"{type(self).__name__}: expected a {' or '.join(f'{d}-D' for d in self.dims)} input "
                              f"{self.layout}, got shape {x.shape}")
         tracked = self.track_running_stats
+        if self.training and tracked:
+            self.num_batches_tracked += 1                  # in place: the buffer is a 0-d array
         return F.batch_norm(x, self.running_mean if tracked else None, self.running_var if tracked else None,
                             self.weight, self.bias, self.training or not tracked, self.momentum, self.eps)
 
