@@ -4,6 +4,7 @@ forward/backward (the floor of an engine built on numpy) and PyTorch CPU.
 
     python benchmarks/sequences.py                  # 5 rounds, every library installed
     python benchmarks/sequences.py --rounds 9 --hidden 128
+    python benchmarks/sequences.py --model gru      # the same step with nn.GRU (or rnn): no numpy version
 
 The step is ../shared/bench/lstm_step.py's: Embedding(96, 64) -> LSTM(64, 256),
 batch_first, zero initial state -> Linear(256, 96); a batch of 32 x 64 int64
@@ -11,7 +12,7 @@ tokens, float32; softmax cross-entropy over all 32·64 positions; forward,
 backward through all 64 steps, SGD. Libraries:
   fused      circuitgrad, nn.LSTM (the whole sequence one gate, backward through time in closed form)
   composed   circuitgrad, nn.LSTM(fused=False) (every step a circuit of the engine's gates)
-  numpy      the same step written by hand in numpy
+  numpy      the same step written by hand in numpy (LSTM only)
   torch      PyTorch CPU eager (when importable)
 All run in this process with 2 BLAS threads; each round times `--steps` steps of
 every library in turn (A B C D A B C D ...), so a busy moment of the machine hits
@@ -31,7 +32,10 @@ import numpy as np  # noqa: E402
 V, E, LR = 96, 64, 0.5
 
 
-def make_data(batch, steps, hidden):
+BLOCKS = {"lstm": 4, "gru": 3, "rnn": 1}
+
+
+def make_data(batch, steps, hidden, blocks=4):
     rng = np.random.default_rng(0)
     nxt = rng.integers(0, V, V)                    # a learnable stream: a token mostly follows from the last
     seq = np.empty(batch * (steps + 1), np.int64)
@@ -41,8 +45,8 @@ def make_data(batch, steps, hidden):
     seq = seq.reshape(batch, steps + 1)
     k = 1 / np.sqrt(hidden)
     u = lambda *s: rng.uniform(-k, k, s).astype(np.float32)  # noqa: E731
-    params = {"emb": rng.standard_normal((V, E)).astype(np.float32), "w_ih": u(4 * hidden, E),
-              "w_hh": u(4 * hidden, hidden), "b_ih": u(4 * hidden), "b_hh": u(4 * hidden),
+    params = {"emb": rng.standard_normal((V, E)).astype(np.float32), "w_ih": u(blocks * hidden, E),
+              "w_hh": u(blocks * hidden, hidden), "b_ih": u(blocks * hidden), "b_hh": u(blocks * hidden),
               "w_out": u(V, hidden), "b_out": u(V)}
     return seq[:, :-1].copy(), seq[:, 1:].copy(), params
 
@@ -113,11 +117,12 @@ def numpy_step(tokens, targets, params):
 
 
 # ---------------------------------------------------------------- circuitgrad
-def circuitgrad_step(tokens, targets, params, fused):
+def circuitgrad_step(tokens, targets, params, fused, model="lstm"):
     import nn
     import nn.functional as F
     H = params["w_hh"].shape[1]
-    emb, lstm, out = nn.Embedding(V, E), nn.LSTM(E, H, batch_first=True, fused=fused), nn.Linear(H, V)
+    layer = {"lstm": nn.LSTM, "gru": nn.GRU, "rnn": nn.RNN}[model]
+    emb, lstm, out = nn.Embedding(V, E), layer(E, H, batch_first=True, fused=fused), nn.Linear(H, V)
     emb.load_state_dict({"weight": params["emb"]})
     lstm.load_state_dict({"weight_ih_l0": params["w_ih"], "weight_hh_l0": params["w_hh"],
                           "bias_ih_l0": params["b_ih"], "bias_hh_l0": params["b_hh"]})
@@ -137,11 +142,12 @@ def circuitgrad_step(tokens, targets, params, fused):
     return step
 
 
-def torch_step(tokens, targets, params):
+def torch_step(tokens, targets, params, model="lstm"):
     import torch
     torch.set_num_threads(2)
     H = params["w_hh"].shape[1]
-    emb, lstm, out = torch.nn.Embedding(V, E), torch.nn.LSTM(E, H, batch_first=True), torch.nn.Linear(H, V)
+    layer = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[model]
+    emb, lstm, out = torch.nn.Embedding(V, E), layer(E, H, batch_first=True), torch.nn.Linear(H, V)
     with torch.no_grad():
         emb.weight.copy_(torch.from_numpy(params["emb"]))
         for name in ("w_ih", "w_hh", "b_ih", "b_hh"):
@@ -171,15 +177,20 @@ def main():
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seq-len", type=int, default=64)
     parser.add_argument("--hidden", type=int, default=256)
-    parser.add_argument("--libs", default="fused,composed,numpy,torch")
+    parser.add_argument("--model", choices=sorted(BLOCKS), default="lstm")
+    parser.add_argument("--libs", default="fused,composed,numpy,torch", help="numpy: lstm only")
     args = parser.parse_args()
-    tokens, targets, params = make_data(args.batch, args.seq_len, args.hidden)
-    makers = {"fused": lambda: circuitgrad_step(tokens, targets, params, True),
-              "composed": lambda: circuitgrad_step(tokens, targets, params, False),
+    tokens, targets, params = make_data(args.batch, args.seq_len, args.hidden, BLOCKS[args.model])
+    makers = {"fused": lambda: circuitgrad_step(tokens, targets, params, True, args.model),
+              "composed": lambda: circuitgrad_step(tokens, targets, params, False, args.model),
               "numpy": lambda: numpy_step(tokens, targets, params),
-              "torch": lambda: torch_step(tokens, targets, params)}
+              "torch": lambda: torch_step(tokens, targets, params, args.model)}
+    if args.model != "lstm":
+        makers.pop("numpy")
     steps, losses = {}, {}
     for lib in args.libs.split(","):
+        if lib not in makers:
+            continue
         try:
             steps[lib] = makers[lib]()
         except ImportError as e:
@@ -193,12 +204,13 @@ def main():
                 start = time.perf_counter()
                 losses[lib].append(step())
                 times[lib].append(time.perf_counter() - start)
-    base = statistics.median(times["numpy"]) if "numpy" in times else None
-    print(f"LSTM LM step: batch {args.batch} x {args.seq_len} tokens, hidden {args.hidden}; "
+    reference = "numpy" if "numpy" in times else next(iter(times))
+    base = statistics.median(times[reference])
+    print(f"{args.model.upper()} LM step: batch {args.batch} x {args.seq_len} tokens, hidden {args.hidden}; "
           f"{args.rounds} rounds x {args.steps} steps, alternated; median ms/step")
     for lib, ts in times.items():
         ms = 1e3 * statistics.median(ts)
-        ratio = f"  {statistics.median(ts) / base:5.2f}x numpy" if base else ""
+        ratio = f"  {statistics.median(ts) / base:5.2f}x {reference}"
         print(f"  {lib:9s} {ms:8.1f} ms  (min {1e3 * min(ts):.1f}){ratio}  "
               f"loss {losses[lib][0]:.3f} -> {losses[lib][-1]:.3f}")
 
