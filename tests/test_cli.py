@@ -261,3 +261,26 @@ def test_a_language_mistake_is_one_line_and_exit_status_2(tmp_path, text_run, sp
     args = [a.format(tmp=tmp_path, text=text, run=text_run[0], image=spiral_run) for a in arguments]
     status, _, stderr = circuitgrad(*args, "--no-progress") if args[0] == "train" else circuitgrad(*args)
     one_line_error(status, stderr, *fragments)
+
+
+def test_an_interrupted_language_run_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    from circuitgrad import language
+    calls = []
+    step = language.Run.train_step
+
+    def interrupted_in_epoch_2(self, window, state):        # Ctrl-C in the middle of epoch 2
+        calls.append(1)
+        if len(calls) == 6 + 3:
+            raise KeyboardInterrupt
+        return step(self, window, state)
+    monkeypatch.setattr(language.Run, "train_step", interrupted_in_epoch_2)
+    out = tmp_path / "cut"
+    arguments = ["train", "--data", f"text:{tiny_text(tmp_path / 'corpus')}", *map(str, TINY), "--out", str(out)]
+    assert main(arguments) == 130
+    message = capsys.readouterr().err
+    assert "interrupted in epoch 2 of 2" in message and "as of epoch 1" in message
+    assert f"circuitgrad train --resume --out {out}" in message
+    monkeypatch.undo()
+    assert main(["train", "--resume", "--no-progress", "--out", str(out)]) == 0
+    assert "resumed after epoch 1 of 2" in capsys.readouterr().out
+    assert len(json.loads((out / "summary.json").read_text())["val_bpc"]) == 2
