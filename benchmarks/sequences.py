@@ -14,7 +14,7 @@ backward through all 64 steps, SGD. Libraries:
   composed   circuitgrad, nn.LSTM(fused=False) (every step a circuit of the engine's gates)
   numpy      the same step written by hand in numpy (LSTM only)
   torch      PyTorch CPU eager (when importable)
-All run in this process with 2 BLAS threads; each round times `--steps` steps of
+All run in this process with 2 BLAS threads (OMP_NUM_THREADS=1 ... for 1); each round times `--steps` steps of
 every library in turn (A B C D A B C D ...), so a busy moment of the machine hits
 all of them; the median per round is reported with the ratios to numpy. The
 test suite never times anything.
@@ -144,7 +144,7 @@ def circuitgrad_step(tokens, targets, params, fused, model="lstm"):
 
 def torch_step(tokens, targets, params, model="lstm"):
     import torch
-    torch.set_num_threads(2)
+    torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))          # as many threads as numpy
     H = params["w_hh"].shape[1]
     layer = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[model]
     emb, lstm, out = torch.nn.Embedding(V, E), layer(E, H, batch_first=True), torch.nn.Linear(H, V)

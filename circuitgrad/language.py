@@ -37,6 +37,7 @@ from nn.models import language as models
 from nn.models.ngram import baselines
 from optim import flat
 from optim.lr_scheduler import StepLR
+from optim.solver import _progress
 
 SETTINGS = ("data", "model", "optim", "lr", "weight_decay", "lr_decay", "epochs", "batch_size", "seq_len",
             "hidden", "layers", "clip", "eval_chars", "steps_per_epoch", "max_minutes", "seed")
@@ -298,12 +299,3 @@ def evaluate(args, out=print):
         f"(a uniform guess over its {len(vocab)} characters: {math.log2(len(vocab)):.4f})")
     return bpc
 
-
-def _progress(iterable, show, description):
-    if not show:
-        return iterable
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:                          # tqdm is in the `train` extra
-        return iterable
-    return tqdm(iterable, desc=description, leave=False, unit="step")

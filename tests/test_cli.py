@@ -287,3 +287,26 @@ def test_export_writes_a_run_as_onnx_that_onnxruntime_runs_as_circuitgrad_does(t
     with autograd.no_grad():
         want = net.eval()(standardize.transform(x)).data
     assert np.abs(scores - want).max() <= 1e-5 * np.abs(want).max()
+
+
+def test_an_interrupted_language_run_says_how_to_resume(tmp_path, monkeypatch, capsys):
+    from circuitgrad import language
+    calls = []
+    step = language.Run.train_step
+
+    def interrupted_in_epoch_2(self, window, state):        # Ctrl-C in the middle of epoch 2
+        calls.append(1)
+        if len(calls) == 6 + 3:
+            raise KeyboardInterrupt
+        return step(self, window, state)
+    monkeypatch.setattr(language.Run, "train_step", interrupted_in_epoch_2)
+    out = tmp_path / "cut"
+    arguments = ["train", "--data", f"text:{tiny_text(tmp_path / 'corpus')}", *map(str, TINY), "--out", str(out)]
+    assert main(arguments) == 130
+    message = capsys.readouterr().err
+    assert "interrupted in epoch 2 of 2" in message and "as of epoch 1" in message
+    assert f"circuitgrad train --resume --out {out}" in message
+    monkeypatch.undo()
+    assert main(["train", "--resume", "--no-progress", "--out", str(out)]) == 0
+    assert "resumed after epoch 1 of 2" in capsys.readouterr().out
+    assert len(json.loads((out / "summary.json").read_text())["val_bpc"]) == 2

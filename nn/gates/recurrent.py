@@ -53,7 +53,7 @@ def _lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_first):
     hidden = w_hh.shape[1]
     at = _step(batch_first)
     steps = x.shape[1 if batch_first else 0]
-    acts = np.matmul(x, w_ih.T, dtype=dtype)          # the inputs' share, all steps at once
+    acts = _rows_times(x.astype(dtype, copy=False), w_ih.T.astype(dtype, copy=False))   # all steps at once
     if b_ih is not None:
         acts += (b_ih + b_hh).astype(dtype, copy=False)
     out = np.empty((2,) + acts.shape[:-1] + (hidden,), dtype)
@@ -75,6 +75,12 @@ def _lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_first):
         np.multiply(o, tc, out=h_new)
         h, c = h_new, c_new
     return out, {"acts": acts, "tanh_cs": tanh_cs, "out": out}
+
+
+def _rows_times(a, w):
+    """a (..., k) @ w (k, m) as ONE matrix product over all leading axes (numpy's
+    matmul of a 3-D array makes one small product per batch item)."""
+    return np.matmul(a.reshape(-1, a.shape[-1]), w).reshape(a.shape[:-1] + (w.shape[1],))
 
 
 def _previous(states, first, batch_first):
@@ -117,7 +123,7 @@ def _backward_through_time(g, cache, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_fi
     da2 = d_acts.reshape(-1, 4 * hidden)
     h_prev = _previous(hs, h0, batch_first).reshape(-1, hidden)
     db = da2.sum(axis=0) if b_ih is not None else None
-    grads = (d_acts @ w_ih.astype(acts.dtype, copy=False),      # dx
+    grads = (_rows_times(d_acts, w_ih.astype(acts.dtype, copy=False)),      # dx
              dh_next, dc_next,                                   # dh0, dc0
              da2.T @ x.reshape(-1, x.shape[-1]).astype(acts.dtype, copy=False),   # dW_ih
              da2.T @ h_prev,                                     # dW_hh
@@ -181,7 +187,7 @@ def _gru(x, h0, w_ih, w_hh, b_ih, b_hh, batch_first):
     dtype = np.result_type(*(v for v in (x, h0, w_ih, w_hh, b_ih, b_hh) if v is not None))
     hidden = w_hh.shape[1]
     at = _step(batch_first)
-    acts = np.matmul(x, w_ih.T, dtype=dtype)          # xw, then the activations r, z, n in place
+    acts = _rows_times(x.astype(dtype, copy=False), w_ih.T.astype(dtype, copy=False))   # xw, then r, z, n
     if b_ih is not None:
         acts += b_ih.astype(dtype, copy=False)
     out = np.empty(acts.shape[:-1] + (hidden,), dtype)
@@ -235,7 +241,7 @@ def _gru_backward(g, cache, x, h0, w_ih, w_hh, b_ih, b_hh, batch_first):
         dh_next = dh * z
         dh_next += dhw @ w_hh_d
     dxw2, dhw2 = d_xw.reshape(-1, 3 * hidden), d_hw.reshape(-1, 3 * hidden)
-    grads = (d_xw @ w_ih.astype(acts.dtype, copy=False), dh_next,
+    grads = (_rows_times(d_xw, w_ih.astype(acts.dtype, copy=False)), dh_next,
              dxw2.T @ x.reshape(-1, x.shape[-1]).astype(acts.dtype, copy=False),
              dhw2.T @ h_prev.reshape(-1, hidden),
              None if b_ih is None else dxw2.sum(axis=0), None if b_hh is None else dhw2.sum(axis=0))
@@ -262,7 +268,7 @@ gru = Gate("gru", _gru, *(_gru_input_grad(k) for k in range(6)), cached=True,
 def _rnn(x, h0, w_ih, w_hh, b_ih, b_hh, relu, batch_first):
     dtype = np.result_type(*(v for v in (x, h0, w_ih, w_hh, b_ih, b_hh) if v is not None))
     at = _step(batch_first)
-    out = np.matmul(x, w_ih.T, dtype=dtype)            # the inputs' share, then h in place
+    out = _rows_times(x.astype(dtype, copy=False), w_ih.T.astype(dtype, copy=False))    # xw, then h in place
     if b_ih is not None:
         out += (b_ih + b_hh).astype(dtype, copy=False)
     w_hh_t = w_hh.T.astype(dtype, copy=False)
@@ -301,7 +307,7 @@ def _rnn_backward(g, cache, x, h0, w_ih, w_hh, b_ih, b_hh, relu, batch_first):
     hidden = w_hh.shape[1]
     da2 = d_acts.reshape(-1, hidden)
     db = None if b_ih is None else da2.sum(axis=0)
-    grads = (d_acts @ w_ih.astype(hs.dtype, copy=False), dh_next,
+    grads = (_rows_times(d_acts, w_ih.astype(hs.dtype, copy=False)), dh_next,
              da2.T @ x.reshape(-1, x.shape[-1]).astype(hs.dtype, copy=False),
              da2.T @ _previous(hs, h0, batch_first).reshape(-1, hidden), db, None if db is None else db.copy())
     cache["g"], cache["grads"] = g, grads
