@@ -285,6 +285,10 @@ def test_names_given_to_the_graph(tmp_path):
     assert fixed.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 4
     with pytest.raises(ValueError, match="output_names needs 1 different names"):
         nn.onnx.export(model, normal(4, 3), tmp_path / "m.onnx", output_names=["a", "b"])
+    with pytest.raises(ValueError, match="opset must be an int >= 18"):
+        nn.onnx.export(model, normal(4, 3), tmp_path / "m.onnx", opset=13)
+    newer = nn.onnx.export(model, normal(4, 3), tmp_path / "m.onnx", opset=21)
+    assert newer.opset_import[0].version == 21 and len(run_onnxruntime(tmp_path / "m.onnx", [normal(2, 3)])) == 1
 
 
 def test_an_identity_model_and_two_outputs(tmp_path):

@@ -456,6 +456,8 @@ def export(model_or_fn, example_input, path, input_names=None, output_names=None
     The model is checked with onnx.checker (full check) before it is written,
     atomically. Returns the onnx ModelProto."""
     onnx = require_onnx()
+    if not isinstance(opset, int) or opset < 18:
+        raise ValueError(f"export: opset must be an int >= 18 (the gates' forms use opset 18's operators), got {opset!r}")
     node, inputs, outputs = build(model_or_fn, example_input, input_names, output_names, dynamic_batch)
     model = to_model(node, inputs, outputs, opset)
     try:
