@@ -422,3 +422,22 @@ def test_the_batch_must_be_the_first_axis(tmp_path):
         nn.onnx.export(nn.RNN(3, 4), normal(5, 2, 3), tmp_path / "m.onnx")
     with pytest.raises(nn.onnx.ExportError, match="on 3 examples it fails .*dynamic_batch=False"):
         nn.onnx.export(lambda x: x + np.ones((2, 3), np.float32), normal(2, 3), tmp_path / "m.onnx")
+
+
+def test_an_output_circuitgrad_does_not_compute_is_an_error_only_when_used(tmp_path):
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    for uses_mask in (False, True):
+        nodes = [helper.make_node("Dropout", ["x"], ["h", "mask"], name="drop"),
+                 helper.make_node("Cast", ["mask"], ["m"], to=TensorProto.FLOAT, name="cast") if uses_mask else
+                 helper.make_node("Identity", ["h"], ["m"]),
+                 helper.make_node("Add", ["h", "m"], ["y"])]
+        onnx.save(helper.make_model(helper.make_graph(nodes, "g", [x], [y]),
+                                    opset_imports=[helper.make_opsetid("", 18)]), str(tmp_path / "m.onnx"))
+        model, data = nn.onnx.load(tmp_path / "m.onnx"), normal(2, 3)
+        if uses_mask:
+            with pytest.raises(nn.onnx.UnsupportedOperator, match="node 'drop' .Dropout.: only its first output"):
+                model(data)
+        else:
+            assert_close(model(data).data, 2 * data)
