@@ -162,11 +162,10 @@ def test_an_interrupted_run_resumes_exactly_where_it_was(tmp_path, monkeypatch, 
                 np.testing.assert_array_equal(a[name], b[name])
 
 
-@pytest.mark.parametrize("model", ["mlp", "convnet"])
-def test_export_writes_a_run_as_onnx_that_onnxruntime_runs_as_circuitgrad_does(tmp_path, model):
+def test_export_writes_a_run_as_onnx_that_onnxruntime_runs_as_circuitgrad_does(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     status, _, stderr = circuitgrad("train", "--data", f"mnist:{tiny_mnist(tmp_path / 'data', side=12)}",
-                                    "--model", model, "--batchnorm", "--epochs", 1, "--batch-size", 8,
+                                    "--model", "convnet", "--batchnorm", "--epochs", 1, "--batch-size", 8,
                                     "--out", tmp_path / "run", "--no-progress")
     assert status == 0, stderr
     status, stdout, stderr = circuitgrad("export", tmp_path / "run" / "model.npz", "-o", tmp_path / "m.onnx")
