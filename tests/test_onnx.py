@@ -441,3 +441,13 @@ def test_an_output_circuitgrad_does_not_compute_is_an_error_only_when_used(tmp_p
                 model(data)
         else:
             assert_close(np.asarray(model(data)), 2 * data)
+
+
+def test_the_notes_scalar_circuit_goes_to_onnx_and_back(tmp_path):
+    """(x + y)·z at x = -2, y = 5, z = -4: f = -12, df/dx = df/dy = z = -4, df/dz = x + y = 3 (the notes' values)."""
+    nn.onnx.export(lambda x, y, z: (x + y) * z, (-2.0, 5.0, -4.0), tmp_path / "f.onnx")
+    assert run_onnxruntime(tmp_path / "f.onnx", [np.array(-2.0), np.array(5.0), np.array(-4.0)])[0] == -12.0
+    x, y, z = Value(-2.0), Value(5.0), Value(-4.0)
+    f = nn.onnx.load(tmp_path / "f.onnx")(x, y, z)
+    f.backward()
+    assert (f.item(), x.grad, y.grad, z.grad) == (-12.0, -4.0, -4.0, 3.0)
