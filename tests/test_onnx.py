@@ -281,6 +281,12 @@ def test_names_given_to_the_graph(tmp_path):
                            output_names=["scores"])
     assert [i.name for i in proto.graph.input] == ["features"] and [o.name for o in proto.graph.output] == ["scores"]
     assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    assert [d.dim_param or d.dim_value for d in proto.graph.output[0].type.tensor_type.shape.dim] == ["batch", 2]
+    sequences = nn.onnx.export(lambda x: gates.lstm(x, np.zeros((len(x), 5), np.float32), np.zeros((len(x), 5),
+                                                    np.float32), W_IH, W_HH, None, None, True),
+                               normal(2, 4, 3), tmp_path / "m.onnx")              # (h, c) stacked: (2, batch, 4, 5)
+    assert [d.dim_param or d.dim_value for d in sequences.graph.output[0].type.tensor_type.shape.dim] == \
+        [2, "batch", 4, 5]
     fixed = nn.onnx.export(model, normal(4, 3), tmp_path / "m.onnx", dynamic_batch=False)
     assert fixed.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 4
     with pytest.raises(ValueError, match="output_names needs 1 different names"):

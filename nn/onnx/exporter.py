@@ -58,6 +58,7 @@ class NodeBuilder:
         self.integer_inputs = {}   # id(array) -> name: integer inputs (indices) reach the gates as arrays
         self.zeros_of_the_batch = {}   # id(array) -> the axis of the batch, for zeros made to its size
         self.batch_input = None
+        self.batch_axes = None     # for each output, the axes that grow with the batch
         self.values = {}           # name -> array, for the constants written so far (see `value`)
         self._constants = {}
         self._count = 0
@@ -295,7 +296,9 @@ def build(model_or_fn, example_input, input_names=None, output_names=None, dynam
     node = NodeBuilder(floats[0] if floats else np.float32, batch, buffer_names)
     if batch is not None:
         node.batch_input = input_names[0]
-        node.zeros_of_the_batch = _zeros_of_the_batch(model_or_fn, example_input, batch, graph_nodes(outputs))
+        node.zeros_of_the_batch, more = _trace_a_larger_batch(model_or_fn, example_input, batch, graph_nodes(outputs))
+        node.batch_axes = [[a for a in range(v.ndim) if (v.shape[a], w.shape[a]) == (batch, batch + 1)]
+                           for v, w in zip(outputs, more)]
 
     names = {}                                            # id(Value) -> tensor name
     for name, v in zip(input_names, inputs):
@@ -320,10 +323,11 @@ def build(model_or_fn, example_input, input_names=None, output_names=None, dynam
         list(zip(output_names, [np.asarray(v.data) for v in outputs]))
 
 
-def _zeros_of_the_batch(model_or_fn, example_input, batch, nodes):
-    """id(array) -> axis, for the arrays of zeros the model makes to the batch's
-    size (an RNN's initial state): found by tracing again with one more example,
-    the zeros whose size grows by one along one axis."""
+def _trace_a_larger_batch(model_or_fn, example_input, batch, nodes):
+    """The model traced again with one more example, and what that tells:
+    ({id(array): axis} for the arrays of zeros the model makes to the batch's
+    size (an RNN's initial state: zeros that grow by one along one axis), the
+    outputs of the larger batch)."""
     examples = example_input if isinstance(example_input, (tuple, list)) else (example_input,)
     more = [np.concatenate([x, x[:1]]) if np.ndim(x) and np.shape(x)[0] == batch else x
             for x in (np.asarray(e.data if isinstance(e, Value) else e) for e in examples)]
@@ -347,7 +351,7 @@ def _zeros_of_the_batch(model_or_fn, example_input, batch, nodes):
                 grown = [a for a in range(x.ndim) if (x.shape[a], y.shape[a]) == (batch, batch + 1)]
                 if len(grown) == 1 and sum(m != n for m, n in zip(x.shape, y.shape)) == 1:
                     found[id(x)] = grown[0]
-    return found
+    return found, outputs
 
 
 def _write_gate(node, v, names):
@@ -420,10 +424,8 @@ def to_model(node, inputs, outputs, opset):
     onnx = require_onnx()
     from onnx import helper, numpy_helper
 
-    def info(name, array, symbolic):
-        shape = list(array.shape)
-        if symbolic and shape:
-            shape[0] = BATCH
+    def info(name, array, batch_axes):
+        shape = [BATCH if a in batch_axes else n for a, n in enumerate(array.shape)]
         return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(array.dtype), shape)
 
     batch = node.batch
@@ -436,8 +438,8 @@ def to_model(node, inputs, outputs, opset):
              for s in node.specs]
     graph = helper.make_graph(
         nodes, "circuitgrad",
-        [info(n, a, batch is not None and first_axis.get(n) == batch) for n, a in inputs],
-        [info(n, a, batch is not None and a.ndim > 0 and a.shape[0] == batch) for n, a in outputs],
+        [info(n, a, [0] if batch is not None and first_axis.get(n) == batch else []) for n, a in inputs],
+        [info(n, a, axes) for (n, a), axes in zip(outputs, node.batch_axes or [[]] * len(outputs))],
         [numpy_helper.from_array(np.ascontiguousarray(a), n) for n, a in node.initializers.items()])
     opsets = [helper.make_opsetid("", opset)]
     model = helper.make_model(graph, opset_imports=opsets, producer_name="circuitgrad",
