@@ -457,3 +457,11 @@ def test_the_notes_scalar_circuit_goes_to_onnx_and_back(tmp_path):
     f = nn.onnx.load(tmp_path / "f.onnx")(x, y, z)
     f.backward()
     assert (f.item(), x.grad, y.grad, z.grad) == (-12.0, -4.0, -4.0, 3.0)
+
+
+def test_traced_on_one_example_it_runs_on_any_batch(tmp_path):
+    model = classifiers.resnet(SHAPE, 3).eval()
+    nn.onnx.export(model, normal(1, *SHAPE), tmp_path / "m.onnx")
+    for n in (1, 4):
+        x = normal(n, *SHAPE)
+        assert_close(run_onnxruntime(tmp_path / "m.onnx", [x])[0], forward(model, [x])[0], f"batch {n}")
