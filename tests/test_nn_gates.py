@@ -443,3 +443,42 @@ def lstm_args(draw):
 @check_gate(gates.lstm, lstm_args(), second_order=False)
 def test_lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_first):
     "the whole-sequence LSTM gate: 1..3 steps, batch 1..2, time-major and batch-first, with and without biases"
+
+
+@st.composite
+def gru_rnn_args(draw, blocks):
+    steps, batch, features, hidden = (draw(st.integers(1, 3)), draw(st.integers(1, 2)), draw(st.integers(1, 3)),
+                                      draw(st.integers(1, 3)))
+    batch_first = draw(st.booleans())
+    x = draw(arrays((batch, steps, features) if batch_first else (steps, batch, features)))
+    small = reals(-1.0, 1.0)
+    h0 = draw(arrays((batch, hidden)))
+    w_ih = draw(arrays((blocks * hidden, features), elements=small))
+    w_hh = draw(arrays((blocks * hidden, hidden), elements=small))
+    biases = draw(st.one_of(st.just((None, None)), st.tuples(arrays((blocks * hidden,)), arrays((blocks * hidden,)))))
+    return (x, h0, w_ih, w_hh) + biases + (batch_first,)
+
+
+@few
+@check_gate(gates.gru, gru_rnn_args(3), second_order=False)
+def test_gru(x, h0, w_ih, w_hh, b_ih, b_hh, batch_first):
+    "the whole-sequence GRU gate: 1..3 steps, batch 1..2, time-major and batch-first, with and without biases"
+
+
+@st.composite
+def rnn_args(draw):
+    x, h0, w_ih, w_hh, b_ih, b_hh, batch_first = draw(gru_rnn_args(1))
+    relu = draw(st.booleans())
+    if relu:                                   # away from relu's kink at every step
+        h = h0
+        for x_t in (x.transpose(1, 0, 2) if batch_first else x):
+            a = x_t @ w_ih.T + h @ w_hh.T + (0 if b_ih is None else b_ih + b_hh)
+            assume(np.all(np.abs(a) > 1e-3))
+            h = np.maximum(a, 0)
+    return x, h0, w_ih, w_hh, b_ih, b_hh, relu, batch_first
+
+
+@few
+@check_gate(gates.rnn, rnn_args(), second_order=False)
+def test_rnn(x, h0, w_ih, w_hh, b_ih, b_hh, relu, batch_first):
+    "the whole-sequence Elman RNN gate, tanh and relu, time-major and batch-first, with and without biases"

@@ -194,7 +194,7 @@ def test_recurrent_layers_match_pytorch(case, cls, options):
     layer = cls(3, 5, num_layers=2, batch_first=True, **options).double()
     assert list(layer.state_dict()) == list(state)         # the same names, in PyTorch's order
     layer.load_state_dict(state)
-    for fused in ((True, False) if case == "lstm" else (True,)):
+    for fused in (True, False):
         layer.fused = fused
         x, h0 = Value(t["input"]), Value(t["h0"])
         inputs = {"input": x, "h0": h0}
@@ -260,23 +260,29 @@ def test_initialisation_is_pytorchs():
     assert np.all(ln.weight.data == 1) and np.all(ln.bias.data == 0)
 
 
-# ---------------------------------------------------------------- the two LSTMs agree
+# ---------------------------------------------------------------- fused and composed agree
+@pytest.mark.parametrize("cls, options", [(nn.LSTM, {}), (nn.GRU, {}), (nn.RNN, {}), (nn.RNN, {"nonlinearity": "relu"})])
 @pytest.mark.parametrize("batch_first, num_layers, bias", [(False, 1, True), (True, 2, True), (True, 1, False),
                                                            (False, 3, False)])
-def test_fused_and_composed_lstm_agree(batch_first, num_layers, bias):
+def test_fused_and_composed_layers_agree(cls, options, batch_first, num_layers, bias):
     rng = np.random.default_rng(3)
-    lstm = nn.LSTM(3, 4, num_layers=num_layers, bias=bias, batch_first=batch_first).double()
+    layer = cls(3, 4, num_layers=num_layers, bias=bias, batch_first=batch_first, **options).double()
     shape = (2, 5, 3) if batch_first else (5, 2, 3)
     x, h0, c0 = (Value(rng.standard_normal(s)) for s in (shape, (num_layers, 2, 4), (num_layers, 2, 4)))
     r = rng.standard_normal(shape[:2] + (4,))
+    lstm = cls is nn.LSTM
+    inputs = (x, h0, c0) if lstm else (x, h0)
     results = []
     for fused in (True, False):
-        lstm.fused = fused
-        for v in (x, h0, c0, *lstm.parameters()):
+        layer.fused = fused
+        for v in (*inputs, *layer.parameters()):
             v.zero_grad()
-        out, (h_n, c_n) = lstm(x, (h0, c0))
+        out, state = layer(x, (h0, c0) if lstm else h0)
+        h_n, c_n = state if lstm else (state, state)
         ((out * r).sum() + (h_n * h_n).sum() + (c_n * 3).sum()).backward()
-        results.append([out.data, h_n.data, c_n.data] + [v.grad for v in (x, h0, c0, *lstm.parameters())])
+        results.append([out.data, h_n.data, c_n.data] + [v.grad for v in (*inputs, *layer.parameters())])
+        if bias:                     # two parameters, two gradient arrays (clipping scales each in place)
+            assert layer.bias_ih_l0.grad is not layer.bias_hh_l0.grad
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-13)
 
@@ -299,13 +305,15 @@ def test_composed_cell_is_a_circuit_and_differentiates_twice():
                 rng.standard_normal((9, 3)))
 
 
-def test_fused_lstm_under_create_graph_says_what_to_do():
-    lstm = nn.LSTM(2, 3).double()
+@pytest.mark.parametrize("cls", [nn.LSTM, nn.GRU, nn.RNN])
+def test_fused_layers_under_create_graph_say_what_to_do(cls):
+    layer = cls(2, 3).double()
     x = Value(np.ones((2, 1, 2)))
-    out, _ = lstm(x)
-    assert_reports(lambda: autograd.grad(out.sum(), [x], create_graph=True), TypeError, ["lstm", "fused=False"])
-    lstm.fused = False
-    out, _ = lstm(x)
+    out, _ = layer(x)
+    assert_reports(lambda: autograd.grad(out.sum(), [x], create_graph=True), TypeError,
+                   [cls.__name__.lower(), f"nn.{cls.__name__}(..., fused=False)"])
+    layer.fused = False
+    out, _ = layer(x)
     (dx,) = autograd.grad(out.sum(), [x], create_graph=True)
     assert isinstance(dx, Value) and dx.requires_grad
 

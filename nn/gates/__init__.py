@@ -11,14 +11,15 @@ engine's own table in autograd/gates.py.
     activation.py   softmax, log_softmax, prelu, dropout, guided_relu
     loss.py         cross_entropy, multi_margin, bce_with_logits, mse, l1
     embedding.py    embedding                               W[idx]; backward a sorted scatter-add
-    recurrent.py    lstm                                    a whole sequence, backward through time
+    recurrent.py    lstm, gru, rnn                          a whole sequence, backward through time
 
 Gates take plain, already validated arguments (tuples for strides and
 paddings); nn.functional is the public face that checks and normalises them.
-linear, the activations, the elementwise losses and the resampling gates
-write their local gradients with operators, so they can be differentiated
-again (create_graph=True); the convolution, pooling, batch-norm, cross-entropy and
-multi-margin gates compute theirs with numpy directly, for speed: first order.
+linear, the activations, the elementwise losses, the resampling gates and
+embedding write their local gradients with operators (or gates), so they can
+be differentiated again (create_graph=True); the convolution, pooling,
+batch-norm, layer-norm, LSTM, cross-entropy and multi-margin gates compute
+theirs with numpy directly, for speed: first order.
 """
 from autograd import Gate
 
@@ -28,7 +29,7 @@ from .linear import linear
 from .loss import bce_with_logits, cross_entropy, l1, mse, multi_margin
 from .norm import batch_norm, layer_norm
 from .embedding import embedding
-from .recurrent import lstm
+from .recurrent import gru, lstm, rnn
 from .pool import avg_pool2d, max_pool2d
 from .resample import adaptive_avg_pool2d, upsample_bilinear2d, upsample_nearest2d
 

@@ -1,5 +1,6 @@
-"""The fused LSTM gate: a whole sequence through one LSTM layer as ONE gate,
-forward and the closed-form backward through time side by side.
+"""The fused recurrent gates: a whole sequence through one LSTM, GRU or RNN
+layer as ONE gate, forward and the closed-form backward through time side by
+side. The LSTM first; the GRU and the Elman RNN below follow the same plan.
 
 For each time step t, with the input x_t, the previous state (h, c) and
 PyTorch's layout (W_ih (4H, I), W_hh (4H, H), gate order i, f, g, o):
@@ -25,7 +26,9 @@ dh, dc arriving at step t from above (g) and from step t + 1:
 and, once every da is known, one matmul each: dW_ih = Σ_t da_tᵀ x_t,
 dW_hh = Σ_t da_tᵀ h_{t-1}, db_ih = db_hh = Σ_t da_t, dx_t = W_ihᵀ da_t.
 The backward is first order (numpy): under create_graph=True use the
-composed cell (nn.LSTM(..., fused=False)), written with the engine's gates.
+composed cells (nn.LSTM(..., fused=False)), written with the engine's gates.
+The first local gradient asked for computes every input's gradient and keeps
+them for the others (one pass backward through time, not one per input).
 """
 import numpy as np
 
@@ -50,7 +53,7 @@ def _lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_first):
     hidden = w_hh.shape[1]
     at = _step(batch_first)
     steps = x.shape[1 if batch_first else 0]
-    acts = np.matmul(x, w_ih.T, dtype=dtype)          # the inputs' share, all steps at once
+    acts = _rows_times(x.astype(dtype, copy=False), w_ih.T.astype(dtype, copy=False))   # all steps at once
     if b_ih is not None:
         acts += (b_ih + b_hh).astype(dtype, copy=False)
     out = np.empty((2,) + acts.shape[:-1] + (hidden,), dtype)
@@ -72,6 +75,12 @@ def _lstm(x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_first):
         np.multiply(o, tc, out=h_new)
         h, c = h_new, c_new
     return out, {"acts": acts, "tanh_cs": tanh_cs, "out": out}
+
+
+def _rows_times(a, w):
+    """a (..., k) @ w (k, m) as ONE matrix product over all leading axes (numpy's
+    matmul of a 3-D array makes one small product per batch item)."""
+    return np.matmul(a.reshape(-1, a.shape[-1]), w).reshape(a.shape[:-1] + (w.shape[1],))
 
 
 def _previous(states, first, batch_first):
@@ -114,11 +123,11 @@ def _backward_through_time(g, cache, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_fi
     da2 = d_acts.reshape(-1, 4 * hidden)
     h_prev = _previous(hs, h0, batch_first).reshape(-1, hidden)
     db = da2.sum(axis=0) if b_ih is not None else None
-    grads = (d_acts @ w_ih.astype(acts.dtype, copy=False),      # dx
+    grads = (_rows_times(d_acts, w_ih.astype(acts.dtype, copy=False)),      # dx
              dh_next, dc_next,                                   # dh0, dc0
              da2.T @ x.reshape(-1, x.shape[-1]).astype(acts.dtype, copy=False),   # dW_ih
              da2.T @ h_prev,                                     # dW_hh
-             db, db)
+             db, None if db is None else db.copy())          # two parameters: two arrays
     cache["g"], cache["grads"] = g, grads
     return grads
 
@@ -165,3 +174,153 @@ lstm = Gate("lstm", _lstm, *(_input_grad(k) for k in range(7)), cached=True, onn
                 "out = (h_1..h_T, c_1..c_T) stacked;  backward through time in closed form: "
                 "dc += dh·o·(1 - tanh²c'), da_i = dc·g·i(1-i), da_f = dc·c·f(1-f), da_g = dc·i(1-g²), "
                 "da_o = dh·tanh(c')·o(1-o), dh_prev = W_hhᵀ da, dc_prev = dc·f")
+
+
+# ---------------------------------------------------------------- the GRU, the same way
+# r = σ(xw_r + hw_r)   z = σ(xw_z + hw_z)   n = tanh(xw_n + r·hw_n)   h' = (1 - z)·n + z·h
+# with xw = W_ih x_t + b_ih (all steps in one matmul) and hw = W_hh h + b_hh (one matmul a step).
+# Backward, with dh arriving at step t:
+#     dn = dh·(1 - z)    dz = dh·(h - n)    da_n = dn·(1 - n²)    dr = da_n·hw_n
+#     dxw = (dr·r(1 - r), dz·z(1 - z), da_n)      dhw = (the same r and z blocks, da_n·r)
+#     dh_prev = dh·z + W_hhᵀ dhw
+def _gru(x, h0, w_ih, w_hh, b_ih, b_hh, batch_first):
+    dtype = np.result_type(*(v for v in (x, h0, w_ih, w_hh, b_ih, b_hh) if v is not None))
+    hidden = w_hh.shape[1]
+    at = _step(batch_first)
+    acts = _rows_times(x.astype(dtype, copy=False), w_ih.T.astype(dtype, copy=False))   # xw, then r, z, n
+    if b_ih is not None:
+        acts += b_ih.astype(dtype, copy=False)
+    out = np.empty(acts.shape[:-1] + (hidden,), dtype)
+    hw_n = np.empty_like(out)                          # W_hn h + b_hn of every step, for backward
+    w_hh_t = w_hh.T.astype(dtype, copy=False)
+    b_hh = None if b_hh is None else b_hh.astype(dtype, copy=False)
+    h = h0.astype(dtype, copy=False)
+    for t in range(x.shape[1 if batch_first else 0]):
+        a, hw = at(acts, t), h @ w_hh_t
+        if b_hh is not None:
+            hw += b_hh
+        a[:, :2 * hidden] += hw[:, :2 * hidden]
+        _sigmoid_(a[:, :2 * hidden])
+        r, z, n = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
+        at(hw_n, t)[...] = hw[:, 2 * hidden:]
+        n += r * hw[:, 2 * hidden:]
+        np.tanh(n, out=n)
+        h_new = at(out, t)
+        np.subtract(h, n, out=h_new)                    # h' = n + z·(h - n)
+        h_new *= z
+        h_new += n
+        h = h_new
+    return out, {"acts": acts, "hw_n": hw_n, "out": out}
+
+
+def _gru_backward(g, cache, x, h0, w_ih, w_hh, b_ih, b_hh, batch_first):
+    """Every input's gradient at once (dx, dh0, dW_ih, dW_hh, db_ih, db_hh), kept for the other inputs."""
+    if cache.get("g") is g:
+        return cache["grads"]
+    if isinstance(g, Value):
+        raise TypeError("the fused GRU gate's backward is first order only: for create_graph=True "
+                        "use the composed cell, nn.GRU(..., fused=False)")
+    acts, hw_n, hs = cache["acts"], cache["hw_n"], cache["out"]
+    hidden = w_hh.shape[1]
+    at = _step(batch_first)
+    h_prev = _previous(hs, h0, batch_first)
+    d_xw, d_hw = np.empty_like(acts), np.empty_like(acts)
+    w_hh_d = w_hh.astype(acts.dtype, copy=False)
+    dh_next = np.zeros_like(h0, dtype=acts.dtype)
+    for t in range(acts.shape[1 if batch_first else 0] - 1, -1, -1):
+        a = at(acts, t)
+        r, z, n = a[:, :hidden], a[:, hidden:2 * hidden], a[:, 2 * hidden:]
+        dh = at(g, t) + dh_next
+        dxw, dhw = at(d_xw, t), at(d_hw, t)
+        da_n = dxw[:, 2 * hidden:]
+        np.multiply(dh * (1 - z), 1 - n * n, out=da_n)
+        np.multiply(da_n * at(hw_n, t), r * (1 - r), out=dxw[:, :hidden])
+        np.multiply(dh * (at(h_prev, t) - n), z * (1 - z), out=dxw[:, hidden:2 * hidden])
+        dhw[:, :2 * hidden] = dxw[:, :2 * hidden]
+        np.multiply(da_n, r, out=dhw[:, 2 * hidden:])
+        dh_next = dh * z
+        dh_next += dhw @ w_hh_d
+    dxw2, dhw2 = d_xw.reshape(-1, 3 * hidden), d_hw.reshape(-1, 3 * hidden)
+    grads = (_rows_times(d_xw, w_ih.astype(acts.dtype, copy=False)), dh_next,
+             dxw2.T @ x.reshape(-1, x.shape[-1]).astype(acts.dtype, copy=False),
+             dhw2.T @ h_prev.reshape(-1, hidden),
+             None if b_ih is None else dxw2.sum(axis=0), None if b_hh is None else dhw2.sum(axis=0))
+    cache["g"], cache["grads"] = g, grads
+    return grads
+
+
+def _gru_input_grad(k):
+    def local(g, cache, *inputs):
+        return _gru_backward(g, cache, *inputs)[k]
+    return local
+
+
+gru = Gate("gru", _gru, *(_gru_input_grad(k) for k in range(6)), cached=True,
+           doc="a whole sequence through a GRU layer: xw = W_ih x_t + b_ih, hw = W_hh h + b_hh, "
+               "r, z = σ(xw_r + hw_r, xw_z + hw_z), n = tanh(xw_n + r·hw_n), h' = (1 - z)·n + z·h; "
+               "out = h_1..h_T;  backward through time in closed form: dn = dh·(1-z), dz = dh·(h-n), "
+               "da_n = dn·(1-n²), dr = da_n·hw_n, dh_prev = dh·z + W_hhᵀ dhw")
+
+
+# ---------------------------------------------------------------- the Elman RNN
+# h' = tanh(a) (or relu(a)), a = W_ih x_t + b_ih + W_hh h + b_hh;  da = dh·(1 - h'²) (or dh·[h' > 0]),
+# dh_prev = W_hhᵀ da.
+def _rnn(x, h0, w_ih, w_hh, b_ih, b_hh, relu, batch_first):
+    dtype = np.result_type(*(v for v in (x, h0, w_ih, w_hh, b_ih, b_hh) if v is not None))
+    at = _step(batch_first)
+    out = _rows_times(x.astype(dtype, copy=False), w_ih.T.astype(dtype, copy=False))    # xw, then h in place
+    if b_ih is not None:
+        out += (b_ih + b_hh).astype(dtype, copy=False)
+    w_hh_t = w_hh.T.astype(dtype, copy=False)
+    h = h0.astype(dtype, copy=False)
+    for t in range(x.shape[1 if batch_first else 0]):
+        a = at(out, t)
+        a += h @ w_hh_t
+        if relu:
+            np.maximum(a, 0, out=a)
+        else:
+            np.tanh(a, out=a)
+        h = a
+    return out, {"out": out}
+
+
+def _rnn_backward(g, cache, x, h0, w_ih, w_hh, b_ih, b_hh, relu, batch_first):
+    """Every input's gradient at once (dx, dh0, dW_ih, dW_hh, db_ih, db_hh), kept for the other inputs."""
+    if cache.get("g") is g:
+        return cache["grads"]
+    if isinstance(g, Value):
+        raise TypeError("the fused RNN gate's backward is first order only: for create_graph=True "
+                        "use the composed cell, nn.RNN(..., fused=False)")
+    hs = cache["out"]
+    at = _step(batch_first)
+    d_acts = np.empty_like(hs)
+    w_hh_d = w_hh.astype(hs.dtype, copy=False)
+    dh_next = np.zeros_like(h0, dtype=hs.dtype)
+    for t in range(hs.shape[1 if batch_first else 0] - 1, -1, -1):
+        h, da = at(hs, t), at(d_acts, t)
+        np.add(at(g, t), dh_next, out=da)
+        if relu:
+            da *= h > 0
+        else:
+            da *= 1 - h * h
+        dh_next = da @ w_hh_d
+    hidden = w_hh.shape[1]
+    da2 = d_acts.reshape(-1, hidden)
+    db = None if b_ih is None else da2.sum(axis=0)
+    grads = (_rows_times(d_acts, w_ih.astype(hs.dtype, copy=False)), dh_next,
+             da2.T @ x.reshape(-1, x.shape[-1]).astype(hs.dtype, copy=False),
+             da2.T @ _previous(hs, h0, batch_first).reshape(-1, hidden), db, None if db is None else db.copy())
+    cache["g"], cache["grads"] = g, grads
+    return grads
+
+
+def _rnn_input_grad(k):
+    def local(g, cache, *inputs):
+        return _rnn_backward(g, cache, *inputs)[k]
+    return local
+
+
+rnn = Gate("rnn", _rnn, *(_rnn_input_grad(k) for k in range(6)), cached=True,
+           doc="a whole sequence through an Elman RNN layer: h' = tanh(W_ih x_t + b_ih + W_hh h + b_hh) "
+               "(or relu); out = h_1..h_T;  backward through time in closed form: da = dh·(1 - h'²) "
+               "(relu: dh·[h' > 0]), dh_prev = W_hhᵀ da, dW_hh = Σ da h_prevᵀ, dW_ih = Σ da xᵀ")

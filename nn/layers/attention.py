@@ -93,8 +93,8 @@ class MultiheadAttention(Module):
             raise ValueError(f"{name}: query {shapes[0]}, key {shapes[1]} and value {shapes[2]} must be "
                              f"(L, N, {e}), (S, N, {e}), (S, N, {e}) (batch_first: (N, L, {e}) ...; or unbatched "
                              f"(L, {e}), (S, {e})) with embed_dim={e}")
-        batched = len(shapes[0]) == 3
-        if batched and not (shapes[0][1 - self.batch_first * 1] == shapes[1][1 - self.batch_first * 1]):
+        batched, batch_axis = len(shapes[0]) == 3, 0 if self.batch_first else 1
+        if batched and shapes[0][batch_axis] != shapes[1][batch_axis]:
             raise ValueError(f"{name}: query {shapes[0]} and key {shapes[1]} have different batch sizes")
         if not batched:
             query, key, value = (engine.reshape(t, (s[0], 1, e)) for t, s in zip((query, key, value), shapes))

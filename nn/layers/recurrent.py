@@ -17,9 +17,11 @@ a PyTorch state_dict converted to numpy loads as it is.
 
 The cells are composed of the engine's own gates (matmul, add, sigmoid, tanh,
 mul, getitem), so `autograd.draw` shows a step as the circuit it is and
-create_graph=True works through it. nn.LSTM runs the fused gate
-nn.gates.lstm (the whole sequence, backward through time in closed form)
-unless built with fused=False: see benchmarks/sequences.py for the figures.
+create_graph=True works through it. nn.RNN, nn.LSTM and nn.GRU run each layer
+as one fused gate (nn.gates.rnn, lstm, gru: the whole sequence, backward
+through time in closed form) unless built with fused=False, which composes
+every step of the engine's gates instead: the same numbers, a circuit to draw
+and to differentiate twice, several times slower (benchmarks/sequences.py).
 
 Truncated backpropagation through time: carry the state over to the next
 batch detached, `h = h.detach()` (for an LSTM both h and c), so backward stops there.
@@ -289,11 +291,16 @@ class _RNNBase(Module):
     def _run_layer(self, k, x, states, batch_first):
         """One layer over the whole sequence: (every step's h, [h_T] or [h_T, c_T])."""
         w_ih, w_hh, b_ih, b_hh = self._layer(k)
-        if self.mode == "LSTM" and self.fused:
-            out = gates.lstm(x, states[0], states[1], w_ih, w_hh, b_ih, b_hh, batch_first)
-            last = (0, slice(None), -1) if batch_first else (0, -1)
-            return (engine.getitem(out, 0),
-                    [engine.getitem(out, last), engine.getitem(out, (1,) + last[1:])])
+        if self.fused:
+            last = (slice(None), -1) if batch_first else (-1,)
+            if self.mode == "LSTM":
+                out = gates.lstm(x, states[0], states[1], w_ih, w_hh, b_ih, b_hh, batch_first)
+                return engine.getitem(out, 0), [engine.getitem(out, (0,) + last), engine.getitem(out, (1,) + last)]
+            if self.mode == "GRU":
+                out = gates.gru(x, states[0], w_ih, w_hh, b_ih, b_hh, batch_first)
+            else:
+                out = gates.rnn(x, states[0], w_ih, w_hh, b_ih, b_hh, self.mode == "RNN_RELU", batch_first)
+            return out, [engine.getitem(out, last)]
         if batch_first:
             x = engine.transpose(x, (1, 0, 2))
         xw = input_part(x, w_ih, b_ih)             # the inputs' share of every step, in one matmul
@@ -317,17 +324,18 @@ class _RNNBase(Module):
 
 class RNN(_RNNBase):
     """An Elman RNN over sequences: `RNN(input_size, hidden_size, num_layers=1,
-    nonlinearity='tanh', bias=True, batch_first=False, dropout=0.0)`.
+    nonlinearity='tanh', bias=True, batch_first=False, dropout=0.0, *, fused=True)`.
 
     h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh) (or relu), layer after
-    layer (dropout between layers, in training). `out, h_n = rnn(x, h0)`."""
+    layer (dropout between layers, in training). `out, h_n = rnn(x, h0)`.
+    fused=False: every step composed of the engine's gates (see LSTM)."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, *, dtype=np.float32):
+                 dropout=0.0, bidirectional=False, *, fused=True, dtype=np.float32):
         self.nonlinearity = checks.choice("RNN", "nonlinearity", nonlinearity, ("tanh", "relu"))
         self.mode = "RNN_" + nonlinearity.upper()
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
-                         dtype=dtype)
+                         fused=fused, dtype=dtype)
 
     def extra_repr(self):
         extra = f", nonlinearity={self.nonlinearity!r}" if self.nonlinearity != "tanh" else ""
@@ -349,9 +357,9 @@ class LSTM(_RNNBase):
 
 class GRU(_RNNBase):
     """A gated recurrent unit over sequences: `GRU(input_size, hidden_size,
-    num_layers=1, bias=True, batch_first=False, dropout=0.0)`.
+    num_layers=1, bias=True, batch_first=False, dropout=0.0, *, fused=True)`.
 
     r, z = σ(...), n = tanh(W_in x_t + b_in + r·(W_hn h + b_hn)),
-    h_t = (1 - z)·n + z·h. `out, h_n = gru(x, h0)`. Composed of the engine's
-    gates, step by step."""
+    h_t = (1 - z)·n + z·h. `out, h_n = gru(x, h0)`. fused=False: every step
+    composed of the engine's gates (see LSTM)."""
     mode = "GRU"
