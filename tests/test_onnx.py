@@ -171,11 +171,19 @@ GATE_CASES = {   # gate name (or name_variant) -> (function of Values, inputs fo
                                   W_IH, W_HH, B_IH, B_HH, True), batched(lambda n: normal(n, 4, 3))),
     "lstm_time_major_with_states": (lambda x, h, c: gates.lstm(x, h, c, W_IH, W_HH, None, None, False),
                                     lambda n: (normal(4, n, 3), normal(n, 5), normal(n, 5))),
+    "gru": (lambda x: gates.gru(x, np.zeros((len(x), 5), np.float32), W_IH[:15], W_HH[:15], B_IH[:15], B_HH[:15],
+                                True), batched(lambda n: normal(n, 4, 3))),
+    "gru_time_major_with_state": (lambda x, h: gates.gru(x, h, W_IH[:15], W_HH[:15], None, None, False),
+                                  lambda n: (normal(4, n, 3), normal(n, 5))),
+    "rnn": (lambda x: gates.rnn(x, np.zeros((len(x), 5), np.float32), W_IH[:5], W_HH[:5], B_IH[:5], B_HH[:5],
+                                False, True), batched(lambda n: normal(n, 4, 3))),
+    "rnn_relu_time_major_with_state": (lambda x, h: gates.rnn(x, h, W_IH[:5], W_HH[:5], None, None, True, False),
+                                       lambda n: (normal(4, n, 3), normal(n, 5))),
     "mse_loss": (lambda a, b: F.mse_loss(a, b) + F.mse_loss(a, b, reduction="sum"),
                  batched(lambda n: normal(n, 3), lambda n: normal(n, 3))),
 }
 FIXED_BATCH = {"broadcast_to", "cross_entropy",        # their inputs have no batch axis: dynamic_batch=False
-               "lstm_time_major_with_states"}
+               "lstm_time_major_with_states", "gru_time_major_with_state", "rnn_relu_time_major_with_state"}
 WITHOUT_ONNX_FORM = {"sum_to", "scatter", "dropout", "multi_margin_loss", "binary_cross_entropy_with_logits",
                      "l1_loss"}     # used in backward passes, or in training only
 
@@ -392,7 +400,10 @@ SEQUENCE_MODELS = {   # name -> (model, inputs for batch size n, dynamic batch)
     "tagger_fused_lstm": (lambda: Tagger(), lambda n: (rng.integers(0, 7, (n, 6)),), True),
     "tagger_composed_lstm": (lambda: Tagger(fused=False), lambda n: (rng.integers(0, 7, (n, 6)),), True),
     "gru": (lambda: nn.GRU(3, 4, num_layers=2, batch_first=True), lambda n: (normal(n, 5, 3),), True),
+    "gru_composed": (lambda: nn.GRU(3, 4, batch_first=True, fused=False), lambda n: (normal(n, 5, 3),), True),
     "rnn_relu": (lambda: nn.RNN(3, 4, nonlinearity="relu", batch_first=True), lambda n: (normal(n, 5, 3),), True),
+    "rnn_composed": (lambda: nn.RNN(3, 4, num_layers=2, batch_first=True, fused=False),
+                     lambda n: (normal(n, 5, 3),), True),
     "lstm_time_major": (lambda: nn.LSTM(3, 4), lambda n: (normal(5, n, 3),), False),
     "cells": (lambda: nn.Sequential(nn.LSTMCell(3, 4)), lambda n: (normal(n, 3),), True),
 }
@@ -424,8 +435,11 @@ def test_a_sequence_model_runs_in_onnxruntime_and_comes_back(name, tmp_path):
 
 
 def test_the_batch_must_be_the_first_axis(tmp_path):
+    with pytest.raises(nn.onnx.ExportError, match=r"'rnn' gate \(in RNN\).*time axis cannot be the batch"):
+        nn.onnx.export(nn.RNN(3, 4), normal(5, 2, 3), tmp_path / "m.onnx")           # time-major, fused
     with pytest.raises(nn.onnx.ExportError, match="changes with the size of the inputs' first axis .5.*time-major"):
-        nn.onnx.export(nn.RNN(3, 4), normal(5, 2, 3), tmp_path / "m.onnx")
+        nn.onnx.export(nn.RNN(3, 4, fused=False), normal(5, 2, 3), tmp_path / "m.onnx")
+    nn.onnx.export(nn.RNN(3, 4), normal(5, 2, 3), tmp_path / "m.onnx", dynamic_batch=False)
     with pytest.raises(nn.onnx.ExportError, match="on 3 examples it fails .*dynamic_batch=False"):
         nn.onnx.export(lambda x: x + np.ones((2, 3), np.float32), normal(2, 3), tmp_path / "m.onnx")
 

@@ -59,6 +59,7 @@ class NodeBuilder:
         self.zeros_of_the_batch = {}   # id(array) -> the axis of the batch, for zeros made to its size
         self.batch_input = None
         self.batch_axes = None     # for each output, the axes that grow with the batch
+        self.grown = {}            # tensor name -> the axes that grow with the batch (see `batch_axes_of`)
         self.values = {}           # name -> array, for the constants written so far (see `value`)
         self._constants = {}
         self._count = 0
@@ -126,6 +127,10 @@ class NodeBuilder:
     def value(self, name):
         """The array of a constant written with `constant`, or None (a tensor computed by the graph)."""
         return self.values.get(name)
+
+    def batch_axes_of(self, name):
+        """The axes of a tensor given to the form that grow with the symbolic batch ([] without one)."""
+        return self.grown.get(name, [])
 
     def ints(self, values):
         """An int64 vector constant (shapes, axes, pads)."""
@@ -296,9 +301,9 @@ def build(model_or_fn, example_input, input_names=None, output_names=None, dynam
     node = NodeBuilder(floats[0] if floats else np.float32, batch, buffer_names)
     if batch is not None:
         node.batch_input = input_names[0]
-        node.zeros_of_the_batch, more = _trace_a_larger_batch(model_or_fn, example_input, batch, graph_nodes(outputs))
-        node.batch_axes = [[a for a in range(v.ndim) if (v.shape[a], w.shape[a]) == (batch, batch + 1)]
-                           for v, w in zip(outputs, more)]
+        node.zeros_of_the_batch, growing = _trace_a_larger_batch(model_or_fn, example_input, batch,
+                                                                 graph_nodes(outputs))
+        node.batch_axes = [growing.get(id(v), []) for v in outputs]
 
     names = {}                                            # id(Value) -> tensor name
     for name, v in zip(input_names, inputs):
@@ -307,6 +312,7 @@ def build(model_or_fn, example_input, input_names=None, output_names=None, dynam
         else:
             node.integer_inputs[id(v)] = name
         node.shapes[name] = np.shape(v.data if isinstance(v, Value) else v)
+        node.grown[name] = [0] if batch is not None and node.shapes[name][:1] == (batch,) else []
     for v in graph_nodes(outputs):
         if v._gate is None:
             if v.requires_grad and id(v) not in names:    # a parameter (a constant is written where it is used)
@@ -317,6 +323,7 @@ def build(model_or_fn, example_input, input_names=None, output_names=None, dynam
             continue
         names[id(v)] = _write_gate(node, v, names)
         node.shapes[names[id(v)]] = v.shape
+        node.grown[names[id(v)]] = growing.get(id(v), []) if batch is not None else []
     _rename(node, [names[id(v)] for v in outputs], output_names, inputs=input_names)
     _prune(node, output_names)
     return node, list(zip(input_names, [np.asarray(v.data if isinstance(v, Value) else v) for v in inputs])), \
@@ -326,8 +333,8 @@ def build(model_or_fn, example_input, input_names=None, output_names=None, dynam
 def _trace_a_larger_batch(model_or_fn, example_input, batch, nodes):
     """The model traced again with one more example, and what that tells:
     ({id(array): axis} for the arrays of zeros the model makes to the batch's
-    size (an RNN's initial state: zeros that grow by one along one axis), the
-    outputs of the larger batch)."""
+    size (an RNN's initial state: zeros that grow by one along one axis),
+    {id(node): the axes of its output that grow with the batch})."""
     examples = example_input if isinstance(example_input, (tuple, list)) else (example_input,)
     more = [np.concatenate([x, x[:1]]) if np.ndim(x) and np.shape(x)[0] == batch else x
             for x in (np.asarray(e.data if isinstance(e, Value) else e) for e in examples)]
@@ -338,6 +345,8 @@ def _trace_a_larger_batch(model_or_fn, example_input, batch, nodes):
                           f"{batch + 1} examples it fails ({' '.join(str(e).split())[:200]}): export with "
                           f"dynamic_batch=False") from None
     gated, gated_more = ([v for v in vs if v._gate is not None] for vs in (nodes, graph_nodes(outputs)))
+    growing = {id(v): [a for a in range(v.ndim) if (v.shape[a], w.shape[a]) == (batch, batch + 1)]
+               for v, w in zip(gated, gated_more) if v.ndim == w.ndim}
     if [v._gate for v in gated] != [v._gate for v in gated_more]:
         raise ExportError(f"export: the circuit changes with the size of the inputs' first axis ({batch}), so it "
                           f"cannot be the batch (the time steps of a time-major RNN?): export with "
@@ -351,7 +360,7 @@ def _trace_a_larger_batch(model_or_fn, example_input, batch, nodes):
                 grown = [a for a in range(x.ndim) if (x.shape[a], y.shape[a]) == (batch, batch + 1)]
                 if len(grown) == 1 and sum(m != n for m, n in zip(x.shape, y.shape)) == 1:
                     found[id(x)] = grown[0]
-    return found, outputs
+    return found, growing
 
 
 def _write_gate(node, v, names):
