@@ -9,7 +9,8 @@ derivative. They are written with operators and with the gates of this table,
 so the same line runs on numpy arrays in an ordinary backward and on Values
 under `backward(create_graph=True)`. Masks (`raw(x) > 0`) are constants.
 Broadcast inputs get their gradient summed back to their own shape by the
-engine (`fit_gradient` in backprop.py), not here. Check the formulas against
+engine (`fit_gradient` in backprop.py), not here. The last line of a gate,
+`onnx=`, is its form in ONNX (the ONNX operators nn.onnx exports it as). Check the formulas against
 the CS231n backprop notes: add distributes, mul swaps, max routes.
 """
 import functools

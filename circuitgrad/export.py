@@ -20,7 +20,7 @@ def add_arguments(parser):
     """The model file, the ONNX file to write, and what goes into the graph."""
     parser.add_argument("model", help="a model.npz or checkpoint.npz written by circuitgrad train")
     parser.add_argument("-o", "--output", required=True, help="the ONNX file to write (e.g. model.onnx)")
-    parser.add_argument("--opset", type=int, default=18, choices=range(17, 22), metavar="{17..21}",
+    parser.add_argument("--opset", type=int, default=18, choices=range(18, 22), metavar="{18..21}",
                         help="the ONNX operator set version (default 18)")
     parser.add_argument("--standardized-input", action="store_true",
                         help="leave the run's standardisation out: the model takes standardised samples")

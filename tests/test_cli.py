@@ -270,11 +270,11 @@ def test_a_language_mistake_is_one_line_and_exit_status_2(tmp_path, text_run, sp
     status, _, stderr = circuitgrad(*args, "--no-progress") if args[0] == "train" else circuitgrad(*args)
     one_line_error(status, stderr, *fragments)
 
-@pytest.mark.parametrize("model", ["mlp", "convnet"])
-def test_export_writes_a_run_as_onnx_that_onnxruntime_runs_as_circuitgrad_does(tmp_path, model):
+
+def test_export_writes_a_run_as_onnx_that_onnxruntime_runs_as_circuitgrad_does(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     status, _, stderr = circuitgrad("train", "--data", f"mnist:{tiny_mnist(tmp_path / 'data', side=12)}",
-                                    "--model", model, "--batchnorm", "--epochs", 1, "--batch-size", 8,
+                                    "--model", "convnet", "--batchnorm", "--epochs", 1, "--batch-size", 8,
                                     "--out", tmp_path / "run", "--no-progress")
     assert status == 0, stderr
     status, stdout, stderr = circuitgrad("export", tmp_path / "run" / "model.npz", "-o", tmp_path / "m.onnx")

@@ -171,11 +171,19 @@ GATE_CASES = {   # gate name (or name_variant) -> (function of Values, inputs fo
                                   W_IH, W_HH, B_IH, B_HH, True), batched(lambda n: normal(n, 4, 3))),
     "lstm_time_major_with_states": (lambda x, h, c: gates.lstm(x, h, c, W_IH, W_HH, None, None, False),
                                     lambda n: (normal(4, n, 3), normal(n, 5), normal(n, 5))),
+    "gru": (lambda x: gates.gru(x, np.zeros((len(x), 5), np.float32), W_IH[:15], W_HH[:15], B_IH[:15], B_HH[:15],
+                                True), batched(lambda n: normal(n, 4, 3))),
+    "gru_time_major_with_state": (lambda x, h: gates.gru(x, h, W_IH[:15], W_HH[:15], None, None, False),
+                                  lambda n: (normal(4, n, 3), normal(n, 5))),
+    "rnn": (lambda x: gates.rnn(x, np.zeros((len(x), 5), np.float32), W_IH[:5], W_HH[:5], B_IH[:5], B_HH[:5],
+                                False, True), batched(lambda n: normal(n, 4, 3))),
+    "rnn_relu_time_major_with_state": (lambda x, h: gates.rnn(x, h, W_IH[:5], W_HH[:5], None, None, True, False),
+                                       lambda n: (normal(4, n, 3), normal(n, 5))),
     "mse_loss": (lambda a, b: F.mse_loss(a, b) + F.mse_loss(a, b, reduction="sum"),
                  batched(lambda n: normal(n, 3), lambda n: normal(n, 3))),
 }
 FIXED_BATCH = {"broadcast_to", "cross_entropy",        # their inputs have no batch axis: dynamic_batch=False
-               "lstm_time_major_with_states"}
+               "lstm_time_major_with_states", "gru_time_major_with_state", "rnn_relu_time_major_with_state"}
 WITHOUT_ONNX_FORM = {"sum_to", "scatter", "dropout", "multi_margin_loss", "binary_cross_entropy_with_logits",
                      "binary_cross_entropy",
                      "l1_loss"}     # used in backward passes, or in training only
@@ -282,10 +290,20 @@ def test_names_given_to_the_graph(tmp_path):
                            output_names=["scores"])
     assert [i.name for i in proto.graph.input] == ["features"] and [o.name for o in proto.graph.output] == ["scores"]
     assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    assert [d.dim_param or d.dim_value for d in proto.graph.output[0].type.tensor_type.shape.dim] == ["batch", 2]
+    sequences = nn.onnx.export(lambda x: gates.lstm(x, np.zeros((len(x), 5), np.float32), np.zeros((len(x), 5),
+                                                    np.float32), W_IH, W_HH, None, None, True),
+                               normal(2, 4, 3), tmp_path / "m.onnx")              # (h, c) stacked: (2, batch, 4, 5)
+    assert [d.dim_param or d.dim_value for d in sequences.graph.output[0].type.tensor_type.shape.dim] == \
+        [2, "batch", 4, 5]
     fixed = nn.onnx.export(model, normal(4, 3), tmp_path / "m.onnx", dynamic_batch=False)
     assert fixed.graph.input[0].type.tensor_type.shape.dim[0].dim_value == 4
     with pytest.raises(ValueError, match="output_names needs 1 different names"):
         nn.onnx.export(model, normal(4, 3), tmp_path / "m.onnx", output_names=["a", "b"])
+    with pytest.raises(ValueError, match="opset must be an int >= 18"):
+        nn.onnx.export(model, normal(4, 3), tmp_path / "m.onnx", opset=13)
+    newer = nn.onnx.export(model, normal(4, 3), tmp_path / "m.onnx", opset=21)
+    assert newer.opset_import[0].version == 21 and len(run_onnxruntime(tmp_path / "m.onnx", [normal(2, 3)])) == 1
 
 
 def test_an_identity_model_and_two_outputs(tmp_path):
@@ -383,7 +401,10 @@ SEQUENCE_MODELS = {   # name -> (model, inputs for batch size n, dynamic batch)
     "tagger_fused_lstm": (lambda: Tagger(), lambda n: (rng.integers(0, 7, (n, 6)),), True),
     "tagger_composed_lstm": (lambda: Tagger(fused=False), lambda n: (rng.integers(0, 7, (n, 6)),), True),
     "gru": (lambda: nn.GRU(3, 4, num_layers=2, batch_first=True), lambda n: (normal(n, 5, 3),), True),
+    "gru_composed": (lambda: nn.GRU(3, 4, batch_first=True, fused=False), lambda n: (normal(n, 5, 3),), True),
     "rnn_relu": (lambda: nn.RNN(3, 4, nonlinearity="relu", batch_first=True), lambda n: (normal(n, 5, 3),), True),
+    "rnn_composed": (lambda: nn.RNN(3, 4, num_layers=2, batch_first=True, fused=False),
+                     lambda n: (normal(n, 5, 3),), True),
     "lstm_time_major": (lambda: nn.LSTM(3, 4), lambda n: (normal(5, n, 3),), False),
     "cells": (lambda: nn.Sequential(nn.LSTMCell(3, 4)), lambda n: (normal(n, 3),), True),
 }
@@ -415,7 +436,47 @@ def test_a_sequence_model_runs_in_onnxruntime_and_comes_back(name, tmp_path):
 
 
 def test_the_batch_must_be_the_first_axis(tmp_path):
+    with pytest.raises(nn.onnx.ExportError, match=r"'rnn' gate \(in RNN\).*time axis cannot be the batch"):
+        nn.onnx.export(nn.RNN(3, 4), normal(5, 2, 3), tmp_path / "m.onnx")           # time-major, fused
     with pytest.raises(nn.onnx.ExportError, match="changes with the size of the inputs' first axis .5.*time-major"):
-        nn.onnx.export(nn.RNN(3, 4), normal(5, 2, 3), tmp_path / "m.onnx")
+        nn.onnx.export(nn.RNN(3, 4, fused=False), normal(5, 2, 3), tmp_path / "m.onnx")
+    nn.onnx.export(nn.RNN(3, 4), normal(5, 2, 3), tmp_path / "m.onnx", dynamic_batch=False)
     with pytest.raises(nn.onnx.ExportError, match="on 3 examples it fails .*dynamic_batch=False"):
         nn.onnx.export(lambda x: x + np.ones((2, 3), np.float32), normal(2, 3), tmp_path / "m.onnx")
+
+
+def test_an_output_circuitgrad_does_not_compute_is_an_error_only_when_used(tmp_path):
+    from onnx import TensorProto, helper
+    x = helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 3])
+    y = helper.make_tensor_value_info("y", TensorProto.FLOAT, None)
+    for uses_mask in (False, True):
+        nodes = [helper.make_node("Dropout", ["x"], ["h", "mask"], name="drop"),
+                 helper.make_node("Cast", ["mask"], ["m"], to=TensorProto.FLOAT, name="cast") if uses_mask else
+                 helper.make_node("Identity", ["h"], ["m"]),
+                 helper.make_node("Add", ["h", "m"], ["y"])]
+        onnx.save(helper.make_model(helper.make_graph(nodes, "g", [x], [y]),
+                                    opset_imports=[helper.make_opsetid("", 18)]), str(tmp_path / "m.onnx"))
+        model, data = nn.onnx.load(tmp_path / "m.onnx"), normal(2, 3)
+        if uses_mask:
+            with pytest.raises(nn.onnx.UnsupportedOperator, match="node 'drop' .Dropout.: only its first output"):
+                model(data)
+        else:
+            assert_close(np.asarray(model(data)), 2 * data)
+
+
+def test_the_notes_scalar_circuit_goes_to_onnx_and_back(tmp_path):
+    """(x + y)·z at x = -2, y = 5, z = -4: f = -12, df/dx = df/dy = z = -4, df/dz = x + y = 3 (the notes' values)."""
+    nn.onnx.export(lambda x, y, z: (x + y) * z, (-2.0, 5.0, -4.0), tmp_path / "f.onnx")
+    assert run_onnxruntime(tmp_path / "f.onnx", [np.array(-2.0), np.array(5.0), np.array(-4.0)])[0] == -12.0
+    x, y, z = Value(-2.0), Value(5.0), Value(-4.0)
+    f = nn.onnx.load(tmp_path / "f.onnx")(x, y, z)
+    f.backward()
+    assert (f.item(), x.grad, y.grad, z.grad) == (-12.0, -4.0, -4.0, 3.0)
+
+
+def test_traced_on_one_example_it_runs_on_any_batch(tmp_path):
+    model = classifiers.resnet(SHAPE, 3).eval()
+    nn.onnx.export(model, normal(1, *SHAPE), tmp_path / "m.onnx")
+    for n in (1, 4):
+        x = normal(n, *SHAPE)
+        assert_close(run_onnxruntime(tmp_path / "m.onnx", [x])[0], forward(model, [x])[0], f"batch {n}")

@@ -138,34 +138,52 @@ def _input_grad(k):
     return local
 
 
-def _lstm_onnx(node, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_first):
-    """The sequence unrolled into ONNX nodes, step by step as the forward above
-    (one MatMul for the inputs' share of every step, then per step a MatMul,
-    Split into i, f, g, o, Sigmoid/Tanh, c' = f·c + i·g, h' = o·tanh(c')), so the
-    output holds every step's h and c. A zero initial state (the default) is
-    made in the graph to the batch's size, so the batch can change."""
-    hidden, time = node.shape(w_hh)[1], 1 if batch_first else 0
-    batch = 1 - time
-
-    def state(s):
-        if node.value(s) is None or np.any(node.value(s)):
-            return s
-        size = node("Concat", node("Gather", node("Shape", x), node.ints([batch])), node.ints([hidden]), axis=0)
-        return node("ConstantOfShape", size, value=np.zeros(1, node.float_dtype))
-
+# ---------------------------------------------------------------- ONNX: the sequence unrolled
+# Each recurrent gate is written as the steps of its forward, one ONNX node per
+# operation (one MatMul for the inputs' share of every step, then per step a
+# MatMul, Split into the gate blocks, Sigmoid/Tanh, ...), so the output holds
+# every step's state, as the gate's. A zero initial state (the default) is
+# made in the graph to the batch's size, so the batch can change.
+def _inputs_share(node, x, w_ih, bias):
     xw = node("MatMul", x, node("Transpose", w_ih))
-    if b_ih is not None:
-        xw = node("Add", xw, node("Add", b_ih, b_hh))
+    return xw if bias is None else node("Add", xw, bias)
+
+
+def _steps(node, x, time):
+    """The number of time steps to unroll; the time axis must not be the symbolic batch."""
+    if time in node.batch_axes_of(x):
+        raise ValueError("the sequence is unrolled over its time steps, so its time axis cannot be the batch: "
+                         "put the batch first (batch_first=True), or export with dynamic_batch=False")
+    return node.shape(x)[time]
+
+
+def _initial(node, x, state, batch_first, hidden):
+    if node.value(state) is None or np.any(node.value(state)):
+        return state
+    size = node("Concat", node("Gather", node("Shape", x), node.ints([0 if batch_first else 1])),
+                node.ints([hidden]), axis=0)
+    return node("ConstantOfShape", size, value=np.zeros(1, node.float_dtype))
+
+
+def _stacked(node, states, batch_first):
+    """The steps' states (B, H) as one (T, B, H) (or (B, T, H)) tensor."""
+    time = 1 if batch_first else 0
+    return node("Concat", *(node("Unsqueeze", h, node.ints([time])) for h in states), axis=time)
+
+
+def _lstm_onnx(node, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_first):
+    hidden, time = node.shape(w_hh)[1], 1 if batch_first else 0
+    xw = _inputs_share(node, x, w_ih, None if b_ih is None else node("Add", b_ih, b_hh))
     w_hh_t = node("Transpose", w_hh)
-    h, c, hs, cs = state(h0), state(c0), [], []
-    for t in range(node.shape(x)[time]):
+    h, c, hs, cs = _initial(node, x, h0, batch_first, hidden), _initial(node, x, c0, batch_first, hidden), [], []
+    for t in range(_steps(node, x, time)):
         a = node("Add", node("Gather", xw, node.constant(np.array(t)), axis=time), node("MatMul", h, w_hh_t))
         i, f, g, o = node("Split", a, node.ints([hidden] * 4), axis=-1, outputs=4)
         c = node("Add", node("Mul", node("Sigmoid", f), c), node("Mul", node("Sigmoid", i), node("Tanh", g)))
         h = node("Mul", node("Sigmoid", o), node("Tanh", c))
-        hs.append(node("Unsqueeze", h, node.ints([0, time + 1])))
-        cs.append(node("Unsqueeze", c, node.ints([0, time + 1])))
-    return node("Concat", node("Concat", *hs, axis=time + 1), node("Concat", *cs, axis=time + 1), axis=0)
+        hs.append(h), cs.append(c)
+    both = [node("Unsqueeze", _stacked(node, states, batch_first), node.ints([0])) for states in (hs, cs)]
+    return node("Concat", *both, axis=0)
 
 
 lstm = Gate("lstm", _lstm, *(_input_grad(k) for k in range(7)), cached=True, onnx=_lstm_onnx,
@@ -255,7 +273,24 @@ def _gru_input_grad(k):
     return local
 
 
-gru = Gate("gru", _gru, *(_gru_input_grad(k) for k in range(6)), cached=True,
+def _gru_onnx(node, x, h0, w_ih, w_hh, b_ih, b_hh, batch_first):
+    hidden, time = node.shape(w_hh)[1], 1 if batch_first else 0
+    xw, w_hh_t = _inputs_share(node, x, w_ih, b_ih), node("Transpose", w_hh)
+    h, hs = _initial(node, x, h0, batch_first, hidden), []
+    for t in range(_steps(node, x, time)):
+        xr, xz, xn = node("Split", node("Gather", xw, node.constant(np.array(t)), axis=time),
+                          node.ints([hidden] * 3), axis=-1, outputs=3)
+        hw = node("MatMul", h, w_hh_t)
+        hr, hz, hn = node("Split", hw if b_hh is None else node("Add", hw, b_hh), node.ints([hidden] * 3),
+                          axis=-1, outputs=3)
+        r, z = node("Sigmoid", node("Add", xr, hr)), node("Sigmoid", node("Add", xz, hz))
+        n = node("Tanh", node("Add", xn, node("Mul", r, hn)))
+        h = node("Add", n, node("Mul", z, node("Sub", h, n)))           # h' = n + z·(h - n)
+        hs.append(h)
+    return _stacked(node, hs, batch_first)
+
+
+gru = Gate("gru", _gru, *(_gru_input_grad(k) for k in range(6)), cached=True, onnx=_gru_onnx,
            doc="a whole sequence through a GRU layer: xw = W_ih x_t + b_ih, hw = W_hh h + b_hh, "
                "r, z = σ(xw_r + hw_r, xw_z + hw_z), n = tanh(xw_n + r·hw_n), h' = (1 - z)·n + z·h; "
                "out = h_1..h_T;  backward through time in closed form: dn = dh·(1-z), dz = dh·(h-n), "
@@ -320,7 +355,19 @@ def _rnn_input_grad(k):
     return local
 
 
-rnn = Gate("rnn", _rnn, *(_rnn_input_grad(k) for k in range(6)), cached=True,
+def _rnn_onnx(node, x, h0, w_ih, w_hh, b_ih, b_hh, relu, batch_first):
+    hidden, time = node.shape(w_hh)[1], 1 if batch_first else 0
+    xw = _inputs_share(node, x, w_ih, None if b_ih is None else node("Add", b_ih, b_hh))
+    w_hh_t = node("Transpose", w_hh)
+    h, hs = _initial(node, x, h0, batch_first, hidden), []
+    for t in range(_steps(node, x, time)):
+        a = node("Add", node("Gather", xw, node.constant(np.array(t)), axis=time), node("MatMul", h, w_hh_t))
+        h = node("Relu" if relu else "Tanh", a)
+        hs.append(h)
+    return _stacked(node, hs, batch_first)
+
+
+rnn = Gate("rnn", _rnn, *(_rnn_input_grad(k) for k in range(6)), cached=True, onnx=_rnn_onnx,
            doc="a whole sequence through an Elman RNN layer: h' = tanh(W_ih x_t + b_ih + W_hh h + b_hh) "
                "(or relu); out = h_1..h_T;  backward through time in closed form: da = dh·(1 - h'²) "
                "(relu: dh·[h' > 0]), dh_prev = W_hhᵀ da, dW_hh = Σ da h_prevᵀ, dW_ih = Σ da xᵀ")

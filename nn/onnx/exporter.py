@@ -58,6 +58,8 @@ class NodeBuilder:
         self.integer_inputs = {}   # id(array) -> name: integer inputs (indices) reach the gates as arrays
         self.zeros_of_the_batch = {}   # id(array) -> the axis of the batch, for zeros made to its size
         self.batch_input = None
+        self.batch_axes = None     # for each output, the axes that grow with the batch
+        self.grown = {}            # tensor name -> the axes that grow with the batch (see `batch_axes_of`)
         self.values = {}           # name -> array, for the constants written so far (see `value`)
         self._constants = {}
         self._count = 0
@@ -125,6 +127,10 @@ class NodeBuilder:
     def value(self, name):
         """The array of a constant written with `constant`, or None (a tensor computed by the graph)."""
         return self.values.get(name)
+
+    def batch_axes_of(self, name):
+        """The axes of a tensor given to the form that grow with the symbolic batch ([] without one)."""
+        return self.grown.get(name, [])
 
     def ints(self, values):
         """An int64 vector constant (shapes, axes, pads)."""
@@ -295,7 +301,9 @@ def build(model_or_fn, example_input, input_names=None, output_names=None, dynam
     node = NodeBuilder(floats[0] if floats else np.float32, batch, buffer_names)
     if batch is not None:
         node.batch_input = input_names[0]
-        node.zeros_of_the_batch = _zeros_of_the_batch(model_or_fn, example_input, batch, graph_nodes(outputs))
+        node.zeros_of_the_batch, growing = _trace_a_larger_batch(model_or_fn, example_input, batch,
+                                                                 graph_nodes(outputs))
+        node.batch_axes = [growing.get(id(v), []) for v in outputs]
 
     names = {}                                            # id(Value) -> tensor name
     for name, v in zip(input_names, inputs):
@@ -304,6 +312,7 @@ def build(model_or_fn, example_input, input_names=None, output_names=None, dynam
         else:
             node.integer_inputs[id(v)] = name
         node.shapes[name] = np.shape(v.data if isinstance(v, Value) else v)
+        node.grown[name] = [0] if batch is not None and node.shapes[name][:1] == (batch,) else []
     for v in graph_nodes(outputs):
         if v._gate is None:
             if v.requires_grad and id(v) not in names:    # a parameter (a constant is written where it is used)
@@ -314,16 +323,18 @@ def build(model_or_fn, example_input, input_names=None, output_names=None, dynam
             continue
         names[id(v)] = _write_gate(node, v, names)
         node.shapes[names[id(v)]] = v.shape
+        node.grown[names[id(v)]] = growing.get(id(v), []) if batch is not None else []
     _rename(node, [names[id(v)] for v in outputs], output_names, inputs=input_names)
     _prune(node, output_names)
     return node, list(zip(input_names, [np.asarray(v.data if isinstance(v, Value) else v) for v in inputs])), \
         list(zip(output_names, [np.asarray(v.data) for v in outputs]))
 
 
-def _zeros_of_the_batch(model_or_fn, example_input, batch, nodes):
-    """id(array) -> axis, for the arrays of zeros the model makes to the batch's
-    size (an RNN's initial state): found by tracing again with one more example,
-    the zeros whose size grows by one along one axis."""
+def _trace_a_larger_batch(model_or_fn, example_input, batch, nodes):
+    """The model traced again with one more example, and what that tells:
+    ({id(array): axis} for the arrays of zeros the model makes to the batch's
+    size (an RNN's initial state: zeros that grow by one along one axis),
+    {id(node): the axes of its output that grow with the batch})."""
     examples = example_input if isinstance(example_input, (tuple, list)) else (example_input,)
     more = [np.concatenate([x, x[:1]]) if np.ndim(x) and np.shape(x)[0] == batch else x
             for x in (np.asarray(e.data if isinstance(e, Value) else e) for e in examples)]
@@ -334,6 +345,8 @@ def _zeros_of_the_batch(model_or_fn, example_input, batch, nodes):
                           f"{batch + 1} examples it fails ({' '.join(str(e).split())[:200]}): export with "
                           f"dynamic_batch=False") from None
     gated, gated_more = ([v for v in vs if v._gate is not None] for vs in (nodes, graph_nodes(outputs)))
+    growing = {id(v): [a for a in range(v.ndim) if (v.shape[a], w.shape[a]) == (batch, batch + 1)]
+               for v, w in zip(gated, gated_more) if v.ndim == w.ndim}
     if [v._gate for v in gated] != [v._gate for v in gated_more]:
         raise ExportError(f"export: the circuit changes with the size of the inputs' first axis ({batch}), so it "
                           f"cannot be the batch (the time steps of a time-major RNN?): export with "
@@ -347,7 +360,7 @@ def _zeros_of_the_batch(model_or_fn, example_input, batch, nodes):
                 grown = [a for a in range(x.ndim) if (x.shape[a], y.shape[a]) == (batch, batch + 1)]
                 if len(grown) == 1 and sum(m != n for m, n in zip(x.shape, y.shape)) == 1:
                     found[id(x)] = grown[0]
-    return found
+    return found, growing
 
 
 def _write_gate(node, v, names):
@@ -420,10 +433,8 @@ def to_model(node, inputs, outputs, opset):
     onnx = require_onnx()
     from onnx import helper, numpy_helper
 
-    def info(name, array, symbolic):
-        shape = list(array.shape)
-        if symbolic and shape:
-            shape[0] = BATCH
+    def info(name, array, batch_axes):
+        shape = [BATCH if a in batch_axes else n for a, n in enumerate(array.shape)]
         return helper.make_tensor_value_info(name, helper.np_dtype_to_tensor_dtype(array.dtype), shape)
 
     batch = node.batch
@@ -436,8 +447,8 @@ def to_model(node, inputs, outputs, opset):
              for s in node.specs]
     graph = helper.make_graph(
         nodes, "circuitgrad",
-        [info(n, a, batch is not None and first_axis.get(n) == batch) for n, a in inputs],
-        [info(n, a, batch is not None and a.ndim > 0 and a.shape[0] == batch) for n, a in outputs],
+        [info(n, a, [0] if batch is not None and first_axis.get(n) == batch else []) for n, a in inputs],
+        [info(n, a, axes) for (n, a), axes in zip(outputs, node.batch_axes or [[]] * len(outputs))],
         [numpy_helper.from_array(np.ascontiguousarray(a), n) for n, a in node.initializers.items()])
     opsets = [helper.make_opsetid("", opset)]
     model = helper.make_model(graph, opset_imports=opsets, producer_name="circuitgrad",
@@ -456,6 +467,8 @@ def export(model_or_fn, example_input, path, input_names=None, output_names=None
     The model is checked with onnx.checker (full check) before it is written,
     atomically. Returns the onnx ModelProto."""
     onnx = require_onnx()
+    if not isinstance(opset, int) or opset < 18:
+        raise ValueError(f"export: opset must be an int >= 18 (the gates' forms use opset 18's operators), got {opset!r}")
     node, inputs, outputs = build(model_or_fn, example_input, input_names, output_names, dynamic_batch)
     model = to_model(node, inputs, outputs, opset)
     try:

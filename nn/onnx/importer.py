@@ -62,6 +62,7 @@ class ONNXModule(Module):
         initializers = {t.name: numpy_helper.to_array(t) for t in graph.initializer}
         self.input_names = [i.name for i in graph.input if i.name not in initializers]
         self.output_names = [o.name for o in graph.output]
+        self.used = set(self.output_names).union(*(inputs for _, _, inputs, _, _ in self.nodes))
         self.constants = {}              # name -> array: integer initializers
         statistics = {n[2][k] for n in self.nodes if n[0] == "BatchNormalization" for k in (3, 4) if len(n[2]) > k}
         for name, array in initializers.items():
@@ -90,6 +91,9 @@ class ONNXModule(Module):
             except UnsupportedOperator as e:
                 raise UnsupportedOperator(f"nn.onnx: node {name!r} ({op_type}): {e}") from None
             outs = out if isinstance(out, tuple) else (out,)
+            if any(n in self.used for n in output_names[len(outs):]):
+                raise UnsupportedOperator(f"nn.onnx: node {name!r} ({op_type}): only its first output is computed, "
+                                          f"not {', '.join(output_names[len(outs):])}")
             values.update(zip(output_names, outs))
         outputs = tuple(values[n] for n in self.output_names)
         return outputs[0] if len(outputs) == 1 else outputs
@@ -190,8 +194,6 @@ def _conv_transpose(a, x, w, b=None):
 
 
 def _max_pool(a, x):
-    if len(a.get("pads", ())) and a.get("storage_order", 0):
-        _unsupported("storage_order=1 is not supported")
     return NG.max_pool2d(x, *_window(a, x))
 
 
