@@ -185,8 +185,7 @@ GATE_CASES = {   # gate name (or name_variant) -> (function of Values, inputs fo
 FIXED_BATCH = {"broadcast_to", "cross_entropy",        # their inputs have no batch axis: dynamic_batch=False
                "lstm_time_major_with_states", "gru_time_major_with_state", "rnn_relu_time_major_with_state"}
 WITHOUT_ONNX_FORM = {"sum_to", "scatter", "dropout", "multi_margin_loss", "binary_cross_entropy_with_logits",
-                     "binary_cross_entropy",
-                     "l1_loss"}     # used in backward passes, or in training only
+                     "binary_cross_entropy", "l1_loss"}     # used in backward passes, or in training only
 
 
 def test_every_gate_has_an_onnx_form_and_a_case_here():
