@@ -18,7 +18,7 @@ paddings); nn.functional is the public face that checks and normalises them.
 linear, the activations, the elementwise losses, the resampling gates and
 embedding write their local gradients with operators (or gates), so they can
 be differentiated again (create_graph=True); the convolution, pooling,
-batch-norm, layer-norm, LSTM, cross-entropy and multi-margin gates compute
+batch-norm, layer-norm, recurrent, cross-entropy and multi-margin gates compute
 theirs with numpy directly, for speed: first order.
 """
 from autograd import Gate

@@ -316,7 +316,8 @@ class _RNNBase(Module):
 
     def extra_repr(self):
         options = [f"{self.input_size}, {self.hidden_size}"]
-        for attr, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0)):
+        for attr, default in (("num_layers", 1), ("bias", True), ("batch_first", False), ("dropout", 0.0),
+                              ("fused", True)):
             if getattr(self, attr) != default:
                 options.append(f"{attr}={getattr(self, attr)}")
         return ", ".join(options)
