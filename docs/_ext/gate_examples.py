@@ -86,6 +86,7 @@ EXAMPLES = {
     "conv_transpose2d": lambda: Example(v([[[[1.0, 2.0]]]], "x"), v([[[[1.0, -1.0]]]], "w"), v([0.5], "b"),
                                         (1, 2), (0, 0, 0, 0), (1, 1), (1, 4)),
     "binary_cross_entropy_with_logits": lambda: Example(v([-1.0, 2.0], "x"), v([0.0, 1.0], "t"), "mean"),
+    "binary_cross_entropy": lambda: Example(v([0.8, 0.25], "p"), v([1.0, 0.0], "t"), None, "mean"),
     "cross_entropy": lambda: Example(v([[2.0, 1.0, 0.1], [0.5, 2.5, 0.3]], "x"), np.array([0, 2]), "mean"),
     "l1_loss": lambda: Example(v([1.0, -2.0], "a"), v([0.5, 1.0], "b"), "mean"),
     "mse_loss": lambda: Example(v([1.0, -2.0], "a"), v([0.5, 1.0], "b"), "mean"),
