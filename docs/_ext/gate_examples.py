@@ -103,4 +103,15 @@ EXAMPLES = {
                                           resample.nearest_matrix(2, 4)),
     "upsample_bilinear2d": lambda: Example(_images((1, 1, 1, 2), "x"), resample.linear_matrix(1, 1),
                                            resample.linear_matrix(2, 4)),
+    # sequences (issue 15): rows of a table (row 2 read twice), one example normalised, two recurrent steps
+    "embedding": lambda: Example(v([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]], "W"), np.array([2, 0, 2]), None),
+    "layer_norm": lambda: Example(v([[1.0, 2.0, 3.0]], "x"), v([1.0, 2.0, 1.0], "γ"), v([0.0, 0.0, 1.0], "β"),
+                                  1, 1e-5),
+    "lstm": lambda: Example(v([[[1.0]], [[-1.0]]], "x"), v([[0.0]], "h0"), v([[0.5]], "c0"),
+                            v([[1.0], [0.5], [-1.0], [2.0]], "W_ih"), v([[0.5], [1.0], [0.3], [-0.5]], "W_hh"),
+                            None, None, False),
+    "gru": lambda: Example(v([[[1.0]], [[-1.0]]], "x"), v([[0.5]], "h0"), v([[1.0], [0.5], [-1.0]], "W_ih"),
+                           v([[0.5], [1.0], [0.3]], "W_hh"), None, None, False),
+    "rnn": lambda: Example(v([[[1.0]], [[-1.0]]], "x"), v([[0.5]], "h0"), v([[1.0]], "W_ih"), v([[0.5]], "W_hh"),
+                           None, None, False, False),
 }
