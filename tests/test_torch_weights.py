@@ -13,44 +13,13 @@ import pytest
 
 import autograd
 import nn
+from fixtures import architectures
 
 FIXTURES = pathlib.Path(__file__).parent / "fixtures"
 
 
-def mlp():
-    return nn.Sequential(nn.Linear(6, 5), nn.ReLU(), nn.Linear(5, 3))
-
-
-def convnet():
-    return nn.Sequential(
-        nn.Conv2d(2, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(4, 4, 3, padding=1, groups=2), nn.PReLU(4),
-        nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1), nn.AvgPool2d(2),
-        nn.Flatten(), nn.Linear(3 * 4 * 4, 5), nn.BatchNorm1d(5))
-
-
-class Sequence(nn.Module):
-    """Embedding, LayerNorm, LSTM (2 layers), GRU, RNN (relu), MultiheadAttention (2 heads), Linear."""
-
-    def __init__(self):
-        super().__init__()
-        self.embed = nn.Embedding(7, 6, padding_idx=0)
-        self.norm = nn.LayerNorm(6)
-        self.lstm = nn.LSTM(6, 6, num_layers=2, batch_first=True)
-        self.gru = nn.GRU(6, 6, batch_first=True)
-        self.rnn = nn.RNN(6, 6, nonlinearity="relu", batch_first=True)
-        self.attention = nn.MultiheadAttention(6, 2, batch_first=True)
-        self.head = nn.Linear(6, 3)
-
-    def forward(self, tokens):
-        h, _ = self.lstm(self.norm(self.embed(tokens)))
-        h, _ = self.gru(h)
-        h, _ = self.rnn(h)
-        a, _ = self.attention(h, h, h, need_weights=False)
-        return self.head(a)
-
-
-MODELS = {"mlp": mlp, "convnet": convnet, "sequence": Sequence}
+MODELS = {name: make for name, (make, _) in architectures.models(nn).items()}
+convnet = MODELS["convnet"]
 
 
 def fixture(name):
