@@ -140,18 +140,15 @@ def save_model(path, state, meta=None, more=None):
 
 def load_model(path):
     """(state, meta, rest) of a model file (or of a checkpoint, which holds
-    one): the model/ entries, the meta/ entries, and everything else, each
-    as a dict with the prefix taken off (rest keeps its keys)."""
+    one): the model/ entries and the meta/ entries, each as a dict with the
+    prefix taken off, and the other sections as {section: {name: array}}
+    ("optimizer/lr" is rest["optimizer"]["lr"])."""
     arrays = read_npz(path, "a circuitgrad model file")
     parts = {"model": {}, "meta": {}}
-    rest = {}
     for key, value in arrays.items():
         section, _, name = key.partition("/")
-        if section in parts and name:
-            parts[section][name] = value
-        else:
-            rest[key] = value
+        parts.setdefault(section, {})[name] = value
     if str(parts["meta"].get("format", "")) != MODEL_FORMAT:
         held = ", ".join(sorted(arrays)[:6]) + (", ..." if len(arrays) > 6 else "") or "nothing"
         raise FileFormatError(f"{path}: not a circuitgrad model file (no meta/format mark; it holds {held})")
-    return parts["model"], parts["meta"], rest
+    return parts.pop("model"), parts.pop("meta"), parts

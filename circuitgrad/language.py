@@ -31,13 +31,12 @@ import optim
 from autograd import raw, storage
 from autograd.random import generator
 from autograd.storage import atomic_write
-from circuitgrad import Failure
+from circuitgrad import Failure, runs
 from nn import data
 from nn.models import language as models
 from nn.models.ngram import baselines
 from optim import flat
-from optim.lr_scheduler import StepLR
-from optim.solver import _progress
+from optim.solver import progress_bar
 
 SETTINGS = ("data", "model", "optim", "lr", "weight_decay", "lr_decay", "epochs", "batch_size", "seq_len",
             "hidden", "layers", "clip", "eval_chars", "steps_per_epoch", "max_minutes", "seed")
@@ -123,28 +122,15 @@ def train(settings, directory, resume=False, progress=True, out=print):
         f" bits/char on test; best on validation: order {best_gram['order']}, test {best_gram['test_bpc']:.3f}")
 
     model = models.build(s["model"], len(vocab), s["hidden"], s["layers"], s["seq_len"], EMBEDDING_DIM)
-    from circuitgrad.train import OPTIMIZERS          # (train.py imports this module: no cycle at import)
-    rule, default_lr, options = OPTIMIZERS[s["optim"]]
-    lr = s["lr"] if s["lr"] is not None else default_lr
-    optimizer = getattr(optim, rule)(model.parameters(), lr=lr, weight_decay=s["weight_decay"], **options)
-    scheduler = StepLR(optimizer, step_size=max(1, s["epochs"] // 3), gamma=s["lr_decay"])
+    optimizer, scheduler, lr = runs.optimizer_and_schedule(model, s)
     run = Run(model, optimizer, scheduler, s, meta(s, vocab))
     out(f"model {s['model']}: {sum(p.size for p in model.parameters()):,} parameters; {s['optim']}, lr {lr:g}, "
         f"clip {s['clip'] or 'off'}")
     if resume:
         run.load_checkpoint(directory / "checkpoint.npz")
         out(f"resumed after epoch {run.epoch} of {s['epochs']}")
-    try:
+    with runs.stops_reported(directory, run, s["epochs"]):
         run.fit(train_ids, val_ids, test_ids, directory, progress, out)
-    except KeyboardInterrupt:
-        if run.epoch == 0:
-            raise Failure("interrupted in the first epoch, before any checkpoint: nothing to resume", 130)
-        raise Failure(f"interrupted in epoch {run.epoch + 1} of {s['epochs']}; {directory}/checkpoint.npz "
-                      f"keeps the run as of epoch {run.epoch}: continue it with "
-                      f"`circuitgrad train --resume --out {directory}`", 130) from None
-    except optim.TrainingDiverged as e:
-        raise Failure(f"{e} To find the gate where the first NaN or inf appears, run again with "
-                      f"--detect-anomaly.", 1) from None
 
     h = run.history
     best = int(np.argmin(h["val_bpc"]))
@@ -191,7 +177,7 @@ class Run:
         while self.epoch < s["epochs"] and sum(self.history["epoch_time"]) < budget:
             start, state, losses = time.perf_counter(), None, []
             steps = s["steps_per_epoch"] or len(windows)
-            bar = _progress(range(steps), progress, f"epoch {self.epoch + 1}/{s['epochs']}")
+            bar = progress_bar(range(steps), progress, f"epoch {self.epoch + 1}/{s['epochs']}")
             for _ in bar:
                 if self.cursor >= len(windows):            # a new pass over the text, from a new offset
                     self.offset, self.cursor, state = int(self.rng.integers(s["seq_len"])), 0, None
@@ -261,11 +247,7 @@ class Run:
 
     def load_checkpoint(self, path):
         """Restore a checkpoint written by save_checkpoint, checked first."""
-        state, _, rest = storage.load_model(path)
-        parts = {}
-        for key, value in rest.items():
-            section, _, name = key.partition("/")
-            parts.setdefault(section, {})[name] = value
+        state, _, parts = storage.load_model(path)
         saved = parts.get("language", {})
         if "epoch" not in saved:
             raise storage.FileFormatError(f"{path}: not a checkpoint of a language run")

@@ -7,20 +7,62 @@ model files (autograd.storage): the model under model/, and under meta/ what
 rebuilds it (the net, its input shape, the classes, the standardisation) and
 the run's settings. `circuitgrad evaluate` takes either.
 """
+import contextlib
 import json
 
 import numpy as np
 
+import optim
 from autograd import storage
+from circuitgrad import Failure
 from nn import data
 from nn.models import classifiers
+from optim.lr_scheduler import StepLR
 
 RUN_FILES = ("model.npz", "checkpoint.npz", "summary.json")
+
+OPTIMIZERS = {   # --optim name -> (optim class, default learning rate, settings)
+    "sgd": ("SGD", 0.05, {}),
+    "momentum": ("SGD", 0.01, {"momentum": 0.9}),
+    "nesterov": ("SGD", 0.01, {"momentum": 0.9, "nesterov": True}),
+    "adagrad": ("Adagrad", 0.01, {}),
+    "rmsprop": ("RMSprop", 1e-3, {}),
+    "adam": ("Adam", 1e-3, {}),
+}
 
 
 def holds_run(directory):
     """True when `directory` holds (part of) a run."""
     return directory.is_dir() and any((directory / name).exists() for name in RUN_FILES)
+
+
+def optimizer_and_schedule(model, settings):
+    """(optimizer, StepLR schedule, learning rate) of a run's settings: the
+    --optim rule at --lr (or its default), the rate cut by --lr-decay at each
+    third of the epochs."""
+    rule, default_lr, options = OPTIMIZERS[settings["optim"]]
+    lr = settings["lr"] if settings["lr"] is not None else default_lr
+    optimizer = getattr(optim, rule)(model.parameters(), lr=lr, weight_decay=settings["weight_decay"], **options)
+    schedule = StepLR(optimizer, step_size=max(1, settings["epochs"] // 3), gamma=settings["lr_decay"])
+    return optimizer, schedule, lr
+
+
+@contextlib.contextmanager
+def stops_reported(directory, trainer, epochs):
+    """Around a run's training: Ctrl-C becomes a Failure (exit 130) saying how
+    to continue from the last checkpoint, a diverged run one (exit 1)
+    suggesting --detect-anomaly. `trainer.epoch` counts the finished epochs."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        if trainer.epoch == 0:
+            raise Failure("interrupted in the first epoch, before any checkpoint: nothing to resume", 130)
+        raise Failure(f"interrupted in epoch {trainer.epoch + 1} of {epochs}; {directory}/checkpoint.npz "
+                      f"keeps the run as of epoch {trainer.epoch}: continue it with "
+                      f"`circuitgrad train --resume --out {directory}`", 130) from None
+    except optim.TrainingDiverged as e:
+        raise Failure(f"{e} To find the gate where the first NaN or inf appears, run again with "
+                      f"--detect-anomaly.", 1) from None
 
 
 def build_model(kind, input_shape, classes, batchnorm=False):

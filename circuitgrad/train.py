@@ -29,18 +29,9 @@ from autograd.storage import atomic_write
 from circuitgrad import Failure, language, runs
 from nn import data
 from nn.models import classifiers
-from optim.lr_scheduler import StepLR
 
 HELP = "train a net on real data (the notes' workflow)"
 
-OPTIMIZERS = {   # --optim name -> (optim class, default learning rate, settings)
-    "sgd": ("SGD", 0.05, {}),
-    "momentum": ("SGD", 0.01, {"momentum": 0.9}),
-    "nesterov": ("SGD", 0.01, {"momentum": 0.9, "nesterov": True}),
-    "adagrad": ("Adagrad", 0.01, {}),
-    "rmsprop": ("RMSprop", 1e-3, {}),
-    "adam": ("Adam", 1e-3, {}),
-}
 # The options that define a run: saved with it, and taken back by --resume.
 SETTINGS = ("data", "model", "batchnorm", "optim", "lr", "weight_decay", "lr_decay", "epochs",
             "batch_size", "val_fraction", "augment", "crop_padding", "limit", "seed")
@@ -71,7 +62,7 @@ def add_arguments(parser):
     parser.add_argument("--model", choices=list(classifiers.MODELS) + list(language.models.KINDS),
                         help="default: mlp; on text lstm (or rnn, gru, transformer)")
     parser.add_argument("--batchnorm", action="store_true", help="convnet: BatchNorm after each conv")
-    parser.add_argument("--optim", default="adam", choices=list(OPTIMIZERS))
+    parser.add_argument("--optim", default="adam", choices=list(runs.OPTIMIZERS))
     parser.add_argument("--lr", type=_number(float, 0, low_open=True),
                         help="learning rate (default: per optimizer)")
     parser.add_argument("--weight-decay", type=_number(float, 0), default=0.0, help="L2 regularisation strength")
@@ -170,10 +161,7 @@ def train(settings, directory, resume=False, progress=True, out=print):
 
     input_shape, classes = x_train.shape[1:], full.classes
     model = runs.build_model(s["model"], input_shape, len(classes), s["batchnorm"])
-    rule, default_lr, options = OPTIMIZERS[s["optim"]]
-    lr = s["lr"] if s["lr"] is not None else default_lr
-    optimizer = getattr(optim, rule)(model.parameters(), lr=lr, weight_decay=s["weight_decay"], **options)
-    scheduler = StepLR(optimizer, step_size=max(1, s["epochs"] // 3), gamma=s["lr_decay"])
+    optimizer, scheduler, lr = runs.optimizer_and_schedule(model, s)
     meta = runs.meta(s, input_shape, classes, standardize)
     out(f"{s['data']}: {len(y_train)} training, {len(y_val)} validation, {len(test)} test samples "
         f"of shape {tuple(input_shape)}, {len(classes)} classes")
@@ -189,17 +177,8 @@ def train(settings, directory, resume=False, progress=True, out=print):
     if resume:
         solver.load_checkpoint(directory / "checkpoint.npz")
         out(f"resumed after epoch {solver.epoch} of {s['epochs']}")
-    try:
+    with runs.stops_reported(directory, solver, s["epochs"]):
         history = solver.fit()
-    except KeyboardInterrupt:
-        if solver.epoch == 0:
-            raise Failure("interrupted in the first epoch, before any checkpoint: nothing to resume", 130)
-        raise Failure(f"interrupted in epoch {solver.epoch + 1} of {s['epochs']}; {directory}/checkpoint.npz "
-                      f"keeps the run as of epoch {solver.epoch}: continue it with "
-                      f"`circuitgrad train --resume --out {directory}`", 130) from None
-    except optim.TrainingDiverged as e:
-        raise Failure(f"{e} To find the gate where the first NaN or inf appears, run again with "
-                      f"--detect-anomaly.", 1) from None
     predictions = solver.predict(x_test).argmax(axis=1)
     test_acc = float(np.mean(predictions == test.y))
     matrix = runs.confusion_matrix(test.y, predictions, len(classes))

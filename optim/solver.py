@@ -82,7 +82,7 @@ class Solver:
         while self.epoch < self.epochs:
             start = time.perf_counter()
             order = self.rng.permutation(n)
-            bar = _progress(range(steps), self.progress, f"epoch {self.epoch + 1}/{self.epochs}")
+            bar = progress_bar(range(steps), self.progress, f"epoch {self.epoch + 1}/{self.epochs}")
             for i in bar:
                 x, y = _batch(self.train_data, order[i * self.batch_size:(i + 1) * self.batch_size])
                 if self.transform is not None:
@@ -237,11 +237,7 @@ class Solver:
         """Restore a checkpoint written by `save_checkpoint` (read with
         allow_pickle=False). Everything is checked before anything changes: a
         file that is not a checkpoint raises FileFormatError naming it."""
-        state, _, rest = storage.load_model(path)
-        parts = {}
-        for key, value in rest.items():
-            section, _, name = key.partition("/")
-            parts.setdefault(section, {})[name] = value
+        state, _, parts = storage.load_model(path)
         solver = parts.get("solver", {})
         if "epoch" not in solver:
             raise storage.FileFormatError(f"{path}: a model file, not a training checkpoint "
@@ -305,7 +301,8 @@ def _call(model, method):
         getattr(model, method)()
 
 
-def _progress(iterable, show, description):
+def progress_bar(iterable, show, description):
+    """`iterable` under a tqdm progress bar when `show` (and tqdm is installed), else as it is."""
     if not show:
         return iterable
     try:

@@ -214,7 +214,7 @@ def test_renders_svg_for_real(tmp_path):
 
 @pytest.mark.skipif(not has_dot, reason="Graphviz's dot is not installed (CI installs it)")
 def test_jupyter_shows_the_svg_fitted_to_the_page_and_zooming_on_click():
-    h = x = Value(0.5, label="x")
+    h = Value(0.5, label="x")
     for _ in range(10):                         # a chain of 10 gates: ~3,000 px wide at full size
         h = (h * 3.0).sigmoid()
     h.backward()

@@ -2,7 +2,6 @@
 import numpy as np
 import pytest
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from autograd import Gate, Value, gradcheck
 from autograd.gradcheck import GradcheckError

@@ -430,7 +430,7 @@ def _rename(node, old, new, inputs):
 # ---------------------------------------------------------------- protos
 def to_model(node, inputs, outputs, opset):
     """The ONNX ModelProto of the specs (onnx imported here only)."""
-    onnx = require_onnx()
+    require_onnx()                                  # a clear ImportError saying how to install it
     from onnx import helper, numpy_helper
 
     def info(name, array, batch_axes):
