@@ -132,9 +132,11 @@ def _backward_through_time(g, cache, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_fi
     return grads
 
 
-def _input_grad(k):
+def _part(backward, k):
+    """The local gradient of input k: its part of what `backward` computes for
+    every input at once (the first call computes, the others read the cache)."""
     def local(g, cache, *inputs):
-        return _backward_through_time(g, cache, *inputs)[k]
+        return backward(g, cache, *inputs)[k]
     return local
 
 
@@ -186,7 +188,7 @@ def _lstm_onnx(node, x, h0, c0, w_ih, w_hh, b_ih, b_hh, batch_first):
     return node("Concat", *both, axis=0)
 
 
-lstm = Gate("lstm", _lstm, *(_input_grad(k) for k in range(7)), cached=True, onnx=_lstm_onnx,
+lstm = Gate("lstm", _lstm, *(_part(_backward_through_time, k) for k in range(7)), cached=True, onnx=_lstm_onnx,
             doc="a whole sequence through an LSTM layer: a = W_ih x_t + b_ih + W_hh h + b_hh, "
                 "i, f, o = σ(a_i, a_f, a_o), g = tanh(a_g), c' = f·c + i·g, h' = o·tanh(c'); "
                 "out = (h_1..h_T, c_1..c_T) stacked;  backward through time in closed form: "
@@ -267,12 +269,6 @@ def _gru_backward(g, cache, x, h0, w_ih, w_hh, b_ih, b_hh, batch_first):
     return grads
 
 
-def _gru_input_grad(k):
-    def local(g, cache, *inputs):
-        return _gru_backward(g, cache, *inputs)[k]
-    return local
-
-
 def _gru_onnx(node, x, h0, w_ih, w_hh, b_ih, b_hh, batch_first):
     hidden, time = node.shape(w_hh)[1], 1 if batch_first else 0
     xw, w_hh_t = _inputs_share(node, x, w_ih, b_ih), node("Transpose", w_hh)
@@ -290,7 +286,7 @@ def _gru_onnx(node, x, h0, w_ih, w_hh, b_ih, b_hh, batch_first):
     return _stacked(node, hs, batch_first)
 
 
-gru = Gate("gru", _gru, *(_gru_input_grad(k) for k in range(6)), cached=True, onnx=_gru_onnx,
+gru = Gate("gru", _gru, *(_part(_gru_backward, k) for k in range(6)), cached=True, onnx=_gru_onnx,
            doc="a whole sequence through a GRU layer: xw = W_ih x_t + b_ih, hw = W_hh h + b_hh, "
                "r, z = σ(xw_r + hw_r, xw_z + hw_z), n = tanh(xw_n + r·hw_n), h' = (1 - z)·n + z·h; "
                "out = h_1..h_T;  backward through time in closed form: dn = dh·(1-z), dz = dh·(h-n), "
@@ -349,12 +345,6 @@ def _rnn_backward(g, cache, x, h0, w_ih, w_hh, b_ih, b_hh, relu, batch_first):
     return grads
 
 
-def _rnn_input_grad(k):
-    def local(g, cache, *inputs):
-        return _rnn_backward(g, cache, *inputs)[k]
-    return local
-
-
 def _rnn_onnx(node, x, h0, w_ih, w_hh, b_ih, b_hh, relu, batch_first):
     hidden, time = node.shape(w_hh)[1], 1 if batch_first else 0
     xw = _inputs_share(node, x, w_ih, None if b_ih is None else node("Add", b_ih, b_hh))
@@ -367,7 +357,7 @@ def _rnn_onnx(node, x, h0, w_ih, w_hh, b_ih, b_hh, relu, batch_first):
     return _stacked(node, hs, batch_first)
 
 
-rnn = Gate("rnn", _rnn, *(_rnn_input_grad(k) for k in range(6)), cached=True, onnx=_rnn_onnx,
+rnn = Gate("rnn", _rnn, *(_part(_rnn_backward, k) for k in range(6)), cached=True, onnx=_rnn_onnx,
            doc="a whole sequence through an Elman RNN layer: h' = tanh(W_ih x_t + b_ih + W_hh h + b_hh) "
                "(or relu); out = h_1..h_T;  backward through time in closed form: da = dh·(1 - h'²) "
                "(relu: dh·[h' > 0]), dh_prev = W_hhᵀ da, dW_hh = Σ da h_prevᵀ, dW_ih = Σ da xᵀ")
