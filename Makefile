@@ -40,13 +40,15 @@ test: $(BIN)/python
 # or docs/_build/full/html with FULL=1 (the lessons at full size); lessons run again only
 # when they changed (jupyter-cache). Any warning, a failing lesson, a broken link or a
 # public name without a docstring fails the build; then headless Chromium checks the pages.
+# One process (no -j): with two Sphinx workers each starting a kernel, a kernel once came
+# up idle and its notebook client waited on it for good (seen here, 2026-12-02).
 SITE := docs/_build/$(if $(FULL),full,quick)
 
 docs: $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[notebooks,docs,test]'
 	@command -v chromium >/dev/null 2>&1 && command -v chromedriver >/dev/null 2>&1 || $(MAKE) -s chromium
 	rm -rf $(SITE)/html
-	CIRCUITGRAD_QUICK=$(if $(FULL),0,1) $(BIN)/sphinx-build -W --keep-going -j auto -q -b html docs $(SITE)/html
+	CIRCUITGRAD_QUICK=$(if $(FULL),0,1) $(BIN)/sphinx-build -W --keep-going -q -b html docs $(SITE)/html
 	CIRCUITGRAD_SITE=$(SITE)/html $(BIN)/python -m pytest -q docs/tests
 	@echo "The site: $(SITE)/html/index.html"
 
