@@ -59,8 +59,9 @@ class Value(ArrayLike):
     @data.setter
     def data(self, data):
         data = as_data(data)
-        if np.shape(data) != np.shape(self._data):
-            _reshaped[self] = np.shape(self._data)    # for the error of a backward through the old shape
+        old = () if type(self._data) is float else self._data.shape    # (np.shape of a float is slow)
+        if old != (() if type(data) is float else data.shape):
+            _reshaped[self] = old                     # for the error of a backward through the old shape
         self._data = data
 
     # ---------------------------------------------------------- operators: each one gate
