@@ -14,7 +14,7 @@ import weakref
 import numpy as np
 
 from . import gates                 # the gate table: every operation of a Value is one of its gates
-from .arraylike import ArrayLike, _scopes
+from .arraylike import ArrayLike, _scopes, shape_of
 from .gate import raw
 
 # A Value's depth orders the backward pass (backprop.py): a gate's output is one
@@ -59,9 +59,8 @@ class Value(ArrayLike):
     @data.setter
     def data(self, data):
         data = as_data(data)
-        old = () if type(self._data) is float else self._data.shape    # (np.shape of a float is slow)
-        if old != (() if type(data) is float else data.shape):
-            _reshaped[self] = old                     # for the error of a backward through the old shape
+        if shape_of(data) != self.shape:
+            _reshaped[self] = self.shape              # for the error of a backward through the old shape
         self._data = data
 
     # ---------------------------------------------------------- operators: each one gate
