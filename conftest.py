@@ -5,6 +5,10 @@ examples on every run and machine), no deadline (a slow machine is not a
 failure), and no example database (nothing written into the checkout). Set
 HYPOTHESIS_PROFILE=explore to draw fresh random examples while developing.
 
+Every test starts from the same random state (autograd's generator seeded
+with 0, the fixture below): a layer's random initialisation cannot make a
+test pass or fail by chance, or depend on which tests ran before it.
+
 Notebooks read CIRCUITGRAD_QUICK: the suite runs them with small settings
 (few epochs, small data); a person running them gets the full size.
 """
@@ -17,7 +21,10 @@ os.environ.setdefault("CIRCUITGRAD_QUICK", "1")      # inherited by the notebook
 os.environ.setdefault("HYPOTHESIS_STORAGE_DIRECTORY",
                       os.path.join(tempfile.gettempdir(), "circuitgrad-hypothesis"))
 
+import pytest  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402  (after the storage directory is set)
+
+import autograd  # noqa: E402
 
 settings.register_profile(
     "ci", deadline=None, derandomize=True, database=None, print_blob=True,
@@ -26,3 +33,9 @@ settings.register_profile(
     "explore", deadline=None, database=None, max_examples=500,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@pytest.fixture(autouse=True)
+def _seeded():
+    """Each test begins with autograd's generator in the same state."""
+    autograd.manual_seed(0)
