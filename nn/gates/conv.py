@@ -93,6 +93,15 @@ def col2im(g_rows, w, shape, out_hw, stride, padding, dilation):
     kh, kw = w.shape[2:]
     (ho, wo), (sh, sw), (dh, dw) = out_hw, stride, dilation
     top, bottom, left, right = padding
+    full = (dh * (kh - 1) - top, h + top - ho, dw * (kw - 1) - left, wd + left - wo)
+    if stride == (1, 1) and min(full) >= 0:
+        # The adjoint of a stride-1 convolution is a stride-1 convolution: of g, zero-padded by `full`
+        # (the kernel's extent less the forward's padding), with the kernel flipped and its channels
+        # swapped. One im2col and one matmul with kh·kw·O terms per sum: fewer passes over memory
+        # than kh·kw matmuls with O terms each, added one by one.
+        g = channels_first(g_rows.reshape(n, ho, wo, -1))
+        cols, _ = im2col(g, (kh, kw), stride, full, dilation)
+        return channels_first((cols @ weights_as_matrix(w[:, :, ::-1, ::-1].swapaxes(0, 1))).reshape(n, h, wd, c))
     dtype = np.result_type(g_rows, w)
     dxp = np.zeros((n, h + top + bottom, wd + left + right, c), dtype)
     block = np.empty((n * ho * wo, c), dtype)

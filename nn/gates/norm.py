@@ -23,7 +23,9 @@ the numbers a, b, c of
     out = a·x + b                    (a = γ/√(σ² + ε), b = β - μ·a)
     d/dx = a·g + b'·x + c'           (the training formula, expanded)
 
-and x̂ is never stored: Σ g·x̂ = (Σ g·x - μ·Σ g)/√(σ² + ε). A convolution's
+and x̂ is never stored: Σ g·x̂ = (Σ g·x - μ·Σ g)/√(σ² + ε). The two sums
+Σ g and Σ g·x serve all three local gradients: the first one asked computes
+them and leaves them in the gate's cache for the others. A convolution's
 output is channels last in memory (see layout.py): it is then a matrix with
 one row per pixel and one column per channel, and a sum over the rows is one
 matrix-vector product with a vector of ones.
@@ -98,18 +100,27 @@ def _batch_norm(x, weight, bias, mean, var, eps, training):
     mean = np.asarray(mean, x.dtype)
     a = _scale(weight, var, eps, x)
     b = -mean * a if bias is None else bias - mean * a
-    return _multiply_add(x, a, b)
+    return _multiply_add(x, a, b), {}              # the cache: backward's sums (below)
 
 
-def _batch_norm_grad_x(g, out, x, weight, bias, mean, var, eps, training):
+def _gradient_sums(g, cache, x, mean, var, eps):
+    """(Σ g, Σ g·x̂) per channel for this g: computed by the first local gradient
+    that needs them, kept in the cache for the others."""
+    if cache.get("g") is not g:
+        inv_std = 1 / np.sqrt(np.asarray(var, x.dtype) + x.dtype.type(eps))
+        sum_g = channel_sums(g)
+        cache.update(g=g, sums=(sum_g, (channel_dots(g, x) - np.asarray(mean, x.dtype) * sum_g) * inv_std))
+    return cache["sums"]
+
+
+def _batch_norm_grad_x(g, cache, x, weight, bias, mean, var, eps, training):
     a = _scale(weight, var, eps, x)
     if not training:
         return g * _per_channel(a, x.ndim)
+    sum_g, sum_g_xhat = _gradient_sums(g, cache, x, mean, var, eps)
     g = in_layout_of(g, x) if x.ndim == 4 else g
     m, mean = x.dtype.type(x.size // x.shape[1]), np.asarray(mean, x.dtype)
     inv_std = 1 / np.sqrt(np.asarray(var, x.dtype) + x.dtype.type(eps))
-    sum_g = channel_sums(g)
-    sum_g_xhat = (channel_dots(g, x) - mean * sum_g) * inv_std
     # a·(g - Σg/m - x̂·Σg·x̂/m) with x̂ = (x - μ)/√(σ² + ε), as a·g + slope·x + shift
     slope = -a * inv_std * sum_g_xhat / m
     shift = -a * sum_g / m - slope * mean
@@ -118,13 +129,12 @@ def _batch_norm_grad_x(g, out, x, weight, bias, mean, var, eps, training):
     return dx
 
 
-def _batch_norm_grad_weight(g, out, x, weight, bias, mean, var, eps, training):
-    inv_std = 1 / np.sqrt(np.asarray(var, x.dtype) + x.dtype.type(eps))
-    return (channel_dots(g, x) - np.asarray(mean, x.dtype) * channel_sums(g)) * inv_std    # Σ g·x̂
+def _batch_norm_grad_weight(g, cache, x, weight, bias, mean, var, eps, training):
+    return _gradient_sums(g, cache, x, mean, var, eps)[1]          # Σ g·x̂
 
 
-def _batch_norm_grad_bias(g, out, x, weight, bias, mean, var, eps, training):
-    return channel_sums(g)
+def _batch_norm_grad_bias(g, cache, x, weight, bias, mean, var, eps, training):
+    return _gradient_sums(g, cache, x, mean, var, eps)[0]          # Σ g
 
 
 def _batch_norm_onnx(node, x, weight, bias, mean, var, eps, training):
@@ -137,7 +147,7 @@ def _batch_norm_onnx(node, x, weight, bias, mean, var, eps, training):
 
 
 batch_norm = Gate("batch_norm", _batch_norm, _batch_norm_grad_x, _batch_norm_grad_weight, _batch_norm_grad_bias,
-                  onnx=_batch_norm_onnx,
+                  cached=True, onnx=_batch_norm_onnx,
                   doc="out = γ·(x - μ)/√(σ² + ε) + β per channel;  in training (μ, σ² of the batch): "
                       "d/dx = γ/√(σ²+ε)·(g - mean g - x̂·mean(g·x̂)); in eval: d/dx = g·γ/√(σ²+ε);  "
                       "d/dγ = Σ g·x̂, d/dβ = Σ g")
