@@ -41,3 +41,22 @@ def test_batch_statistics_match_numpy_in_both_layouts():
         assert mean.dtype == var.dtype == np.float32
         np.testing.assert_allclose(mean, x.mean(axis=(0, 2, 3)), rtol=1e-5)
         np.testing.assert_allclose(var, x.var(axis=(0, 2, 3)), rtol=1e-4)
+
+
+def test_batch_norm_backward_sums_follow_each_gradient():
+    """The gate's three local gradients share Σg and Σg·x̂ through its cache: a
+    second backward (retain_graph) with another gradient must not reuse the first
+    one's sums. The accumulated gradients equal one backward with g1 + g2."""
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((5, 3, 2, 2))
+    g1, g2 = rng.standard_normal(x.shape), rng.standard_normal(x.shape)
+    grads = []
+    for upstream in ((g1, g2), (g1 + g2,)):
+        v, w, b = Value(x.copy()), Value(rng.standard_normal(3)), Value(np.zeros(3))
+        w.data[...] = [0.5, 2.0, -1.0]
+        out = F.batch_norm(v, None, None, w, b, training=True)
+        for g in upstream:
+            out.backward(g, retain_graph=True)
+        grads.append((v.grad, w.grad, b.grad))
+    for twice, once in zip(*grads):
+        np.testing.assert_allclose(twice, once, rtol=1e-12, atol=1e-12)
