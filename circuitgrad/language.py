@@ -38,8 +38,8 @@ from nn.models.ngram import baselines
 from optim import flat
 from optim.solver import progress_bar
 
-SETTINGS = ("data", "model", "optim", "lr", "weight_decay", "lr_decay", "epochs", "batch_size", "seq_len",
-            "hidden", "layers", "clip", "eval_chars", "steps_per_epoch", "max_minutes", "seed")
+SETTINGS = ("data", "model", "optim", "lr", "weight_decay", "lr_schedule", "lr_decay", "epochs", "batch_size",
+            "seq_len", "hidden", "layers", "clip", "eval_chars", "steps_per_epoch", "max_minutes", "seed")
 DEFAULTS = {"model": "lstm", "batch_size": 32, "seq_len": 64, "hidden": 256, "layers": 1, "clip": 5.0,
             "eval_chars": 100_000, "epochs": 10}
 IMAGE_ONLY = ("batchnorm", "augment", "crop_padding", "limit")

@@ -17,7 +17,7 @@ from autograd import storage
 from circuitgrad import Failure
 from nn import data
 from nn.models import classifiers
-from optim.lr_scheduler import StepLR
+from optim.lr_scheduler import CosineAnnealingLR, StepLR
 
 RUN_FILES = ("model.npz", "checkpoint.npz", "summary.json")
 
@@ -37,14 +37,16 @@ def holds_run(directory):
 
 
 def optimizer_and_schedule(model, settings):
-    """(optimizer, StepLR schedule, learning rate) of a run's settings: the
-    --optim rule at --lr (or its default), the rate cut by --lr-decay at each
-    third of the epochs."""
+    """(optimizer, schedule, learning rate) of a run's settings: the --optim
+    rule at --lr (or its default); --lr-schedule step cuts the rate by
+    --lr-decay at each third of the epochs, cosine anneals it to 0 over them.
+    (Runs saved before --lr-schedule existed were step runs.)"""
     rule, default_lr, options = OPTIMIZERS[settings["optim"]]
     lr = settings["lr"] if settings["lr"] is not None else default_lr
     optimizer = getattr(optim, rule)(model.parameters(), lr=lr, weight_decay=settings["weight_decay"], **options)
-    schedule = StepLR(optimizer, step_size=max(1, settings["epochs"] // 3), gamma=settings["lr_decay"])
-    return optimizer, schedule, lr
+    if settings.get("lr_schedule", "step") == "cosine":
+        return optimizer, CosineAnnealingLR(optimizer, T_max=settings["epochs"]), lr
+    return optimizer, StepLR(optimizer, step_size=max(1, settings["epochs"] // 3), gamma=settings["lr_decay"]), lr
 
 
 @contextlib.contextmanager

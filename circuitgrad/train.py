@@ -33,7 +33,7 @@ from nn.models import classifiers
 HELP = "train a net on real data (the notes' workflow)"
 
 # The options that define a run: saved with it, and taken back by --resume.
-SETTINGS = ("data", "model", "batchnorm", "optim", "lr", "weight_decay", "lr_decay", "epochs",
+SETTINGS = ("data", "model", "batchnorm", "optim", "lr", "weight_decay", "lr_schedule", "lr_decay", "epochs",
             "batch_size", "val_fraction", "augment", "crop_padding", "limit", "seed")
 
 
@@ -66,8 +66,12 @@ def add_arguments(parser):
     parser.add_argument("--lr", type=_number(float, 0, low_open=True),
                         help="learning rate (default: per optimizer)")
     parser.add_argument("--weight-decay", type=_number(float, 0), default=0.0, help="L2 regularisation strength")
+    parser.add_argument("--lr-schedule", choices=["step", "cosine"], default="step",
+                        help="step: multiply the learning rate by --lr-decay every third of the epochs; "
+                        "cosine: anneal it to 0 over the epochs along half a cosine")
     parser.add_argument("--lr-decay", type=_number(float, 0, 1, low_open=True), default=0.3,
-                        help="multiply the learning rate by this every third of the epochs (1: no decay)")
+                        help="--lr-schedule step: multiply the learning rate by this every third of the "
+                        "epochs (1: no decay)")
     parser.add_argument("--epochs", type=_number(int, 1), help="epochs in all (default 10; with --resume: "
                         "the run's own, or more to go on longer)")
     parser.add_argument("--batch-size", type=_number(int, 1), help="default 100; on text 32 streams")

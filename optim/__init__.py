@@ -12,7 +12,7 @@ update formula, on any iterable of Values (optim does not need nn):
 optimizer.py (the base: groups, state, step, saving), sgd.py (SGD, momentum,
 Nesterov), adaptive.py (Adagrad, RMSprop, Adam, AdamW: one shared rule),
 lbfgs.py (L-BFGS with a strong Wolfe line search), lr_scheduler.py
-(StepLR, ExponentialLR, InverseTimeLR, ReduceLROnPlateau), ema.py (EMA),
+(StepLR, ExponentialLR, InverseTimeLR, CosineAnnealingLR, ReduceLROnPlateau), ema.py (EMA),
 solver.py (the training loop: Solver), plots.py (its curves), search.py
 (random search of hyperparameters).
 """

@@ -121,6 +121,27 @@ class InverseTimeLR(LRScheduler):
         return lr0 / (1 + self.k * t)
 
 
+class CosineAnnealingLR(LRScheduler):
+    """Cosine annealing: `CosineAnnealingLR(optimizer, T_max, eta_min=0)`.
+
+        lr = eta_min + (lr0 - eta_min) · (1 + cos(π·t / T_max)) / 2
+
+    from lr0 at t = 0 down to eta_min at t = T_max, slowly at both ends (SGDR,
+    Loshchilov & Hutter, without restarts; PyTorch's closed form). Over a run of
+    T_max epochs it spends longer near the high rate than a step decay does, and
+    ends at a rate small enough to settle.
+    """
+
+    def __init__(self, optimizer, T_max, eta_min=0.0):
+        positive_int(type(self).__name__, "T_max", T_max)
+        non_negative(type(self).__name__, "eta_min", eta_min)
+        self.T_max, self.eta_min = T_max, eta_min
+        super().__init__(optimizer)
+
+    def lr_at(self, lr0, t):
+        return self.eta_min + (lr0 - self.eta_min) * (1 + math.cos(math.pi * t / self.T_max)) / 2
+
+
 class ReduceLROnPlateau(LRScheduler):
     """Reduce the lr when a metric stops improving (the notes: "reduce the
     learning rate whenever the validation error stops improving"):

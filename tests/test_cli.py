@@ -3,6 +3,7 @@ subprocess. A user's mistake is one line on stderr and exit status 2, never a
 traceback; a run is never overwritten by accident; an interrupted run resumes
 exactly where it was."""
 import json
+import math
 import pathlib
 import subprocess
 import sys
@@ -131,8 +132,18 @@ def test_overwrite_replaces_a_run(tmp_path):
     assert json.loads((out / "summary.json").read_text())["seed"] == 1
 
 
-def test_an_interrupted_run_resumes_exactly_where_it_was(tmp_path, monkeypatch, capsys):
-    arguments = ["train", "--data", "spiral", "--epochs", "4", "--lr", "0.02", "--no-progress"]
+def test_the_cosine_schedule_anneals_the_rate_over_the_epochs(tmp_path, capsys):
+    assert main(["train", "--data", "spiral", "--epochs", "4", "--lr", "0.02", "--lr-schedule", "cosine",
+                 "--no-progress", "--out", str(tmp_path / "run")]) == 0
+    logged = [line.rsplit("lr ", 1)[1] for line in capsys.readouterr().out.splitlines() if line.startswith("epoch ")]
+    assert logged == [f"{0.01 * (1 + math.cos(math.pi * t / 4)):.3g}" for t in range(4)]     # 0.02 ... 0.00293
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["lr_schedule"] == "cosine"
+
+
+@pytest.mark.parametrize("schedule", ["step", "cosine"])
+def test_an_interrupted_run_resumes_exactly_where_it_was(tmp_path, monkeypatch, capsys, schedule):
+    arguments = ["train", "--data", "spiral", "--epochs", "4", "--lr", "0.02", "--lr-schedule", schedule,
+                 "--no-progress"]
     assert main(arguments + ["--out", str(tmp_path / "whole")]) == 0
     whole = json.loads((tmp_path / "whole" / "summary.json").read_text())
 

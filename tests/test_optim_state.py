@@ -39,6 +39,16 @@ def test_exponential_lr_sequence():
     np.testing.assert_allclose(got, 0.3 * np.exp(-k * np.arange(30)), rtol=1e-13)
 
 
+def test_cosine_annealing_lr_sequence():
+    """From lr0 down to eta_min over T_max steps along half a cosine (PyTorch's closed form),
+    and on up again after T_max."""
+    got = lrs(lr_scheduler.CosineAnnealingLR(sgd(0.1), T_max=4), 6)
+    np.testing.assert_allclose(got, [0.1, 0.05 + 0.05 / math.sqrt(2), 0.05, 0.05 - 0.05 / math.sqrt(2), 0,
+                                     0.05 - 0.05 / math.sqrt(2)], rtol=1e-12, atol=1e-17)
+    got = lrs(lr_scheduler.CosineAnnealingLR(sgd(1.0), T_max=2, eta_min=0.2), 3)
+    np.testing.assert_allclose(got, [1.0, 0.6, 0.2], rtol=1e-12)
+
+
 def test_inverse_time_lr_sequence():
     assert lrs(lr_scheduler.InverseTimeLR(sgd(1.0), k=1.0), 5) == [1, 1 / 2, 1 / 3, 1 / 4, 1 / 5]
     np.testing.assert_allclose(lrs(lr_scheduler.InverseTimeLR(sgd(0.5), k=0.25), 20),
