@@ -9,7 +9,8 @@
     d/dx        col2im: g @ w[:, :, i, j] for every kernel offset (i, j), each added
                 into the shifted, strided slice of the padded input that offset read:
                 a loop over the kh·kw kernel offsets, none over pixels or the batch,
-                and no np.add.at
+                and no np.add.at. At stride 1 the same sum is itself a stride-1
+                convolution, of g with the kernel flipped (im2col + one matmul)
     d/db        Σ g over N, H, W               (a matrix-vector product with ones)
 
 conv_transpose2d is the same pair read backwards: its forward is conv2d's d/dx
@@ -86,9 +87,11 @@ def col2im(g_rows, w, shape, out_hw, stride, padding, dilation):
     padded input that offset read. g_rows (N·Ho·Wo, O), w (O, C, kh, kw),
     shape = the input's (N, C, H, W). Returns an NCHW view of NHWC memory.
 
-    One (N·Ho·Wo, C) block at a time, in one reused buffer: it stays in cache
-    between the matmul that writes it and the add that reads it, which beats
-    one batched matmul over all offsets (kh·kw times the memory)."""
+    Stride 1 (with padding up to the kernel's extent): the sum over offsets is
+    the convolution of g, zero-padded, with the flipped kernel, computed as one.
+    Otherwise one (N·Ho·Wo, C) block at a time, in one reused buffer: it stays
+    in cache between the matmul that writes it and the add that reads it,
+    which beats one batched matmul over all offsets (kh·kw times the memory)."""
     n, c, h, wd = shape
     kh, kw = w.shape[2:]
     (ho, wo), (sh, sw), (dh, dw) = out_hw, stride, dilation
