@@ -216,3 +216,18 @@ def test_max_pool_switches_route_to_the_maximum():
     x = Value(np.array([[[[1.0, 2.0], [4.0, 3.0]]]]))
     F.max_pool2d(x, 2).backward(np.array([[[[7.0]]]]))
     np.testing.assert_array_equal(x.grad, [[[[0.0, 0.0], [7.0, 0.0]]]])
+
+
+@pytest.mark.parametrize("stride", [1, 2])
+def test_an_empty_batch_goes_through_both_convolutions(stride):
+    """N = 0, as PyTorch: empty outputs of the right shape, zero weight and bias gradients."""
+    w, b, b_t = Value(np.ones((4, 3, 3, 3))), Value(np.ones(4)), Value(np.ones(3))
+    x, x_t = Value(np.ones((0, 3, 5, 5))), Value(np.ones((0, 4, 3, 3)))
+    out = F.conv2d(x, w, b, stride=stride, padding=1)
+    out_t = F.conv_transpose2d(x_t, w, b_t, stride=stride)
+    assert out.shape == (0, 4, 5 // stride + stride - 1, 5 // stride + stride - 1)
+    assert out_t.shape == (0, 3, 2 * stride + 3, 2 * stride + 3)
+    (out.sum() + out_t.sum()).backward()
+    assert x.grad.shape == x.shape and x_t.grad.shape == x_t.shape
+    for p in (w, b, b_t):
+        assert p.grad.shape == p.shape and not p.grad.any()

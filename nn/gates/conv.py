@@ -102,7 +102,7 @@ def col2im(g_rows, w, shape, out_hw, stride, padding, dilation):
         # (the kernel's extent less the forward's padding), with the kernel flipped and its channels
         # swapped. One im2col and one matmul with kh·kw·O terms per sum: fewer passes over memory
         # than kh·kw matmuls with O terms each, added one by one.
-        g = channels_first(g_rows.reshape(n, ho, wo, -1))
+        g = channels_first(g_rows.reshape(n, ho, wo, w.shape[0]))
         cols, _ = im2col(g, (kh, kw), stride, full, dilation)
         return channels_first((cols @ weights_as_matrix(w[:, :, ::-1, ::-1].swapaxes(0, 1))).reshape(n, h, wd, c))
     dtype = np.result_type(g_rows, w)
@@ -146,7 +146,7 @@ def _conv2d(x, w, b, stride, padding, dilation):
     else:
         cols, (ho, wo) = im2col(x, w.shape[2:], stride, padding, dilation, ones_column=b is not None)
         out = cols @ weights_as_matrix(w, b)
-    return channels_first(out.reshape(x.shape[0], ho, wo, -1)), cols
+    return channels_first(out.reshape(x.shape[0], ho, wo, w.shape[0])), cols
 
 
 def _conv2d_grad_x(g, cols, x, w, b, stride, padding, dilation):
@@ -180,7 +180,7 @@ def _conv_transpose2d(x, w, b, stride, padding, dilation, out_hw):
 
 def _conv_transpose2d_grad_x(g, out, x, w, b, stride, padding, dilation, out_hw):
     cols, (ho, wo) = im2col(g, w.shape[2:], stride, padding, dilation, x.shape[2:])
-    return channels_first((cols @ weights_as_matrix(w)).reshape(x.shape[0], ho, wo, -1))
+    return channels_first((cols @ weights_as_matrix(w)).reshape(x.shape[0], ho, wo, w.shape[0]))
 
 
 def _conv_transpose2d_grad_w(g, out, x, w, b, stride, padding, dilation, out_hw):
