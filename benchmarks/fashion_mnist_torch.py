@@ -6,7 +6,8 @@ framework reach with this net in the same minutes?
 
     python benchmarks/fashion_mnist_torch.py --epochs 26        # about 20 minutes on 2 cores
 
-Needs PyTorch (`pip install torch==2.13.0`, a CPU build): a peer for comparison, never a dependency.
+Needs PyTorch (`pip install torch==2.13.0`, a CPU build) beside circuitgrad (`pip install -e .`, for the
+data and the augmentation) in one environment: a peer for comparison, never a dependency.
 """
 import argparse
 import json
