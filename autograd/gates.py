@@ -10,8 +10,8 @@ so the same line runs on numpy arrays in an ordinary backward and on Values
 under `backward(create_graph=True)`. Masks (`raw(x) > 0`) are constants.
 Broadcast inputs get their gradient summed back to their own shape by the
 engine (`fit_gradient` in backprop.py), not here. The last line of a gate,
-`onnx=`, is its form in ONNX (the ONNX operators nn.onnx exports it as). Check the formulas against
-the CS231n backprop notes: add distributes, mul swaps, max routes.
+`onnx=`, is its form in ONNX (the operators nn.onnx exports it as). Check the
+formulas against the CS231n backprop notes: add distributes, mul swaps, max routes.
 """
 import functools
 import operator

@@ -82,9 +82,14 @@ def batch_statistics(x):
     return mean, channel_dots(centred, centred) / x.dtype.type(m)
 
 
+def _inv_std(var, eps, x):
+    """1/√(σ² + ε) per channel, in x's dtype."""
+    return 1 / np.sqrt(np.asarray(var, x.dtype) + x.dtype.type(eps))
+
+
 def _scale(weight, var, eps, x):
     """a = γ/√(σ² + ε) per channel (γ = 1 without weight), in x's dtype."""
-    a = 1 / np.sqrt(np.asarray(var, x.dtype) + x.dtype.type(eps))
+    a = _inv_std(var, eps, x)
     return a if weight is None else a * weight
 
 
@@ -107,9 +112,9 @@ def _gradient_sums(g, cache, x, mean, var, eps):
     """(Σ g, Σ g·x̂) per channel for this g: computed by the first local gradient
     that needs them, kept in the cache for the others."""
     if cache.get("g") is not g:
-        inv_std = 1 / np.sqrt(np.asarray(var, x.dtype) + x.dtype.type(eps))
         sum_g = channel_sums(g)
-        cache.update(g=g, sums=(sum_g, (channel_dots(g, x) - np.asarray(mean, x.dtype) * sum_g) * inv_std))
+        sum_g_xhat = (channel_dots(g, x) - np.asarray(mean, x.dtype) * sum_g) * _inv_std(var, eps, x)
+        cache.update(g=g, sums=(sum_g, sum_g_xhat))
     return cache["sums"]
 
 
@@ -120,7 +125,7 @@ def _batch_norm_grad_x(g, cache, x, weight, bias, mean, var, eps, training):
     sum_g, sum_g_xhat = _gradient_sums(g, cache, x, mean, var, eps)
     g = in_layout_of(g, x) if x.ndim == 4 else g
     m, mean = x.dtype.type(x.size // x.shape[1]), np.asarray(mean, x.dtype)
-    inv_std = 1 / np.sqrt(np.asarray(var, x.dtype) + x.dtype.type(eps))
+    inv_std = _inv_std(var, eps, x)
     # a·(g - Σg/m - x̂·Σg·x̂/m) with x̂ = (x - μ)/√(σ² + ε), as a·g + slope·x + shift
     slope = -a * inv_std * sum_g_xhat / m
     shift = -a * sum_g / m - slope * mean
