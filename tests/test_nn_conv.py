@@ -6,6 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn.functional as F
+from nn import gates
 from autograd import Value
 from test_nn_gates import conv_geometry
 
@@ -78,6 +79,40 @@ def test_conv2d_matches_a_direct_loop_and_the_output_size_formula(case):
         if padding == "same":
             assert out.shape[2 + axis] == size
     assert out.shape[:2] == (x.shape[0], w.shape[0])
+
+
+@pytest.mark.parametrize("shifted", [True, False], ids=["shifted matmuls", "im2col"])
+def test_a_stride_1_convolution_matches_the_loop_by_either_path(monkeypatch, shifted):
+    monkeypatch.setattr(gates.conv, "shifts_pay", lambda *shapes: shifted)
+
+    @settings(max_examples=40)
+    @given(conv_case())
+    def test(case):
+        x, w, b, stride, padding, dilation = case
+        np.testing.assert_allclose(F.conv2d(x, w, b, 1, padding, dilation),
+                                   loop_conv2d(x, w, b, (1, 1), padding, dilation), rtol=1e-10, atol=1e-10)
+    test()
+
+
+def test_shifted_matmuls_take_the_few_channel_convolutions_and_agree_with_im2col(monkeypatch):
+    """16 channels at 28x28, batch 4, float32 (the zoo's ResNet's first stage): shifted matmuls
+    forward and for d/dx, with bias, padding and dilation; the same numbers as im2col's."""
+    x = rng.standard_normal((4, 16, 28, 28)).astype(np.float32)
+    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    b, g = rng.standard_normal(16).astype(np.float32), rng.standard_normal((4, 16, 28, 28)).astype(np.float32)
+    assert gates.conv.shifts_pay(16, 16, (30, 30), (28, 28)) and not gates.conv.shifts_pay(1, 16, (30, 30), (28, 28))
+    results = []
+    for shifted in (True, False):
+        monkeypatch.setattr(gates.conv, "shifts_pay", lambda *shapes: shifted)
+        for padding, dilation in ((1, 1), (2, 2)):
+            xv, wv, bv = Value(x), Value(w), Value(b)
+            out = F.conv2d(xv, wv, bv, padding=padding, dilation=dilation)
+            out.backward(g)
+            assert out.data.transpose(0, 2, 3, 1).flags.c_contiguous and out.dtype == np.float32
+            results.append([out.data, xv.grad, wv.grad, bv.grad])
+    for a, b_ in zip(results[:2], results[2:]):
+        for u, v in zip(a, b_):
+            np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-3)
 
 
 def test_same_padding_with_an_even_kernel_pads_the_extra_row_and_column_at_the_bottom_right():
@@ -218,9 +253,11 @@ def test_max_pool_switches_route_to_the_maximum():
     np.testing.assert_array_equal(x.grad, [[[[0.0, 0.0], [7.0, 0.0]]]])
 
 
+@pytest.mark.parametrize("shifted", [True, False], ids=["shifted matmuls", "im2col"])
 @pytest.mark.parametrize("stride", [1, 2])
-def test_an_empty_batch_goes_through_both_convolutions(stride):
+def test_an_empty_batch_goes_through_both_convolutions(stride, shifted, monkeypatch):
     """N = 0, as PyTorch: empty outputs of the right shape, zero weight and bias gradients."""
+    monkeypatch.setattr(gates.conv, "shifts_pay", lambda *shapes: shifted)
     w, b, b_t = Value(np.ones((4, 3, 3, 3))), Value(np.ones(4)), Value(np.ones(3))
     x, x_t = Value(np.ones((0, 3, 5, 5))), Value(np.ones((0, 4, 3, 3)))
     out = F.conv2d(x, w, b, stride=stride, padding=1)

@@ -9,6 +9,7 @@ released. Gates whose local gradients are written with operators are also
 checked to second order. `test_every_fused_gate_is_tested` walks the table.
 """
 import numpy as np
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -95,6 +96,20 @@ def test_linear(x, w, b):
 @check_gate(F.conv2d, conv2d_args(), second_order=False)
 def test_conv2d(x, w, b, stride, padding, dilation):
     "conv2d over drawn kernels 1..3, strides 1..3, dilations 1..2, int/pair/'same'/'valid' padding, batch 1..2"
+
+
+@pytest.mark.parametrize("shifted", [True, False], ids=["shifted matmuls", "im2col"])
+def test_conv2d_at_stride_1_by_either_path(shifted, monkeypatch):
+    """A stride-1 convolution (and the stride-1 convolution that is conv2d's d/dx) takes shifted
+    matmuls or im2col by its shape (shifts_pay): each path, forced, on drawn shapes."""
+    monkeypatch.setattr(gates.conv, "shifts_pay", lambda *shapes: shifted)
+    stride_1 = conv2d_args().map(lambda args: args[:3] + ((1, 1),) + args[4:])
+
+    @few
+    @check_gate(F.conv2d, stride_1, second_order=False)
+    def test(x, w, b, stride, padding, dilation):
+        pass
+    test()
 
 
 @st.composite

@@ -4,7 +4,8 @@
                 (xp: x zero-padded by (top, bottom, left, right))
     forward     im2col (one strided copy) and ONE matmul: [cols | 1] @ [W; b], with
                 cols (N·Ho·Wo, kh·kw·C) and W (kh·kw·C, O); the bias rides in the matmul
-                as a column of ones, so it costs no pass of its own
+                as a column of ones, so it costs no pass of its own. At stride 1 with
+                8 to 32 channels: shifted matmuls instead, no im2col (see below)
     d/dw        colsᵀ @ g                      (the cols saved by forward)
     d/dx        col2im: g @ w[:, :, i, j] for every kernel offset (i, j), each added
                 into the shifted, strided slice of the padded input that offset read:
@@ -100,11 +101,10 @@ def col2im(g_rows, w, shape, out_hw, stride, padding, dilation):
     if stride == (1, 1) and min(full) >= 0:
         # The adjoint of a stride-1 convolution is a stride-1 convolution: of g, zero-padded by `full`
         # (the kernel's extent less the forward's padding), with the kernel flipped and its channels
-        # swapped. One im2col and one matmul with kh·kw·O terms per sum: fewer passes over memory
-        # than kh·kw matmuls with O terms each, added one by one.
+        # swapped, computed as conv2d's forward computes one (im2col and one matmul, or shifted
+        # matmuls): fewer passes over memory than the offset loop below, with its strided adds.
         g = channels_first(g_rows.reshape(n, ho, wo, w.shape[0]))
-        cols, _ = im2col(g, (kh, kw), stride, full, dilation)
-        return channels_first((cols @ weights_as_matrix(w[:, :, ::-1, ::-1].swapaxes(0, 1))).reshape(n, h, wd, c))
+        return _conv2d(g, w[:, :, ::-1, ::-1].swapaxes(0, 1), None, stride, full, dilation)[0]
     dtype = np.result_type(g_rows, w)
     dxp = np.zeros((n, h + top + bottom, wd + left + right, c), dtype)
     block = np.empty((n * ho * wo, c), dtype)
@@ -129,6 +129,66 @@ def matrix_as_weights(m, shape):
     return np.ascontiguousarray(m.reshape(kh, kw, c, o).transpose(3, 2, 0, 1))
 
 
+# ---------------------------------------------------------------- stride 1: shifted matmuls
+# A stride-1 convolution of a zero-padded NHWC array xp (N, Hp, Wp, C) needs no
+# im2col. Flatten xp to one row per padded pixel: the pixel that kernel offset
+# (i, j) reads for the output at row r is row r + i·d·Wp + j·d. So the whole
+# output, computed at every padded pixel, is a sum of kh·kw matmuls of
+# contiguous row ranges of xp with w[:, :, i, j]; the rows that would straddle
+# an image's right or bottom edge are computed too and cropped away. This reads
+# xp kh·kw times but never writes the kh·kw times larger im2col matrix: with
+# few channels (the matmuls are then bound by memory, not arithmetic) and
+# little padding it is about twice as fast.
+def shift_offsets(w_shape, dilation, padded_width):
+    """The row offset of each kernel offset (i, j) in the flattened padded input, in (i, j) order."""
+    (kh, kw), (dh, dw) = w_shape[2:], dilation
+    return [i * dh * padded_width + j * dw for i in range(kh) for j in range(kw)]
+
+
+def shifts_pay(c, o, padded_hw, out_hw):
+    """Whether shifted matmuls beat im2col + one matmul for C -> O channels: when the matmuls
+    stay bound by memory (C from 8 to 32, no more outputs than inputs) and the padded rim
+    adds less than 40% to the pixels. Below 8 channels each matmul is too thin; measured
+    with `python benchmarks/conv_paths.py`."""
+    (hp, wp), (ho, wo) = padded_hw, out_hw
+    return 8 <= c <= 32 and o <= c and hp * wp <= 1.4 * ho * wo
+
+
+def shifted_conv(xp, w, out_hw, dilation):
+    """The stride-1 convolution of the padded NHWC array xp (N, Hp, Wp, C) with w (O, C, kh, kw):
+    an NHWC view (N, Ho, Wo, O) of the output computed at every padded pixel."""
+    n, hp, wp, c = xp.shape
+    o = w.shape[0]
+    flat = xp.reshape(-1, c)
+    offsets = shift_offsets(w.shape, dilation, wp)
+    length = max(len(flat) - offsets[-1], 0)                   # 0 for an empty batch
+    taps = w.transpose(2, 3, 1, 0).reshape(-1, c, o)             # (kh·kw, C, O): w[:, :, i, j]ᵀ
+    out = np.empty((len(flat), o), np.result_type(xp, w))
+    out[length:] = 0                                             # the rim past the last window: cropped
+    np.matmul(flat[offsets[0]:offsets[0] + length], taps[0], out=out[:length])
+    term = np.empty((length, o), out.dtype)
+    for tap, offset in zip(taps[1:], offsets[1:]):
+        np.matmul(flat[offset:offset + length], tap, out=term)
+        out[:length] += term
+    return out.reshape(n, hp, wp, o)[:, :out_hw[0], :out_hw[1]]
+
+
+def shifted_weight_grad(xp, g, w_shape, dilation):
+    """d/dw of shifted_conv: for each kernel offset, (the rows of xp it read)ᵀ @ g, with g
+    placed on the padded pixel grid (zero where no window starts). (O, C, kh, kw)."""
+    n, hp, wp, c = xp.shape
+    ho, wo = g.shape[2:]
+    grid = np.zeros((n, hp, wp, g.shape[1]), g.dtype)
+    grid[:, :ho, :wo] = channels_last(g)
+    flat, grid = xp.reshape(-1, c), grid.reshape(-1, g.shape[1])
+    offsets = shift_offsets(w_shape, dilation, wp)
+    length = max(len(flat) - offsets[-1], 0)                   # 0 for an empty batch
+    taps = np.empty((len(offsets), c, g.shape[1]), np.result_type(xp, g))
+    for tap, offset in zip(taps, offsets):
+        np.matmul(flat[offset:offset + length].T, grid[:length], out=tap)
+    return np.ascontiguousarray(taps.reshape(w_shape[2:] + (c, -1)).transpose(3, 2, 0, 1))
+
+
 def _bias_grad(g, saved, x, w, b, *options):
     if is_channels_last(g):                                      # Σ over rows as a matrix-vector product
         g_rows = rows(g)
@@ -138,24 +198,36 @@ def _bias_grad(g, saved, x, w, b, *options):
 
 # ---------------------------------------------------------------- conv2d
 def _conv2d(x, w, b, stride, padding, dilation):
-    if w.shape[2:] == (1, 1) and stride == (1, 1) and not any(padding):
-        cols, (ho, wo) = rows(x), x.shape[2:]                   # 1x1: each pixel's channels are its row
+    # returns the output and what d/dw needs: the im2col matrix, or the padded input of shifted matmuls
+    (kh, kw), (dh, dw) = w.shape[2:], dilation
+    top, bottom, left, right = padding
+    hp, wp = x.shape[2] + top + bottom, x.shape[3] + left + right
+    ho, wo = hp - dh * (kh - 1), wp - dw * (kw - 1)              # at stride 1
+    if (kh, kw) == (1, 1) and stride == (1, 1) and not any(padding):
+        cols = rows(x)                                           # 1x1: each pixel's channels are its row
         out = cols @ weights_as_matrix(w)
         if b is not None:
             out += b
+    elif stride == (1, 1) and shifts_pay(x.shape[1], w.shape[0], (hp, wp), (ho, wo)):
+        xp = np.ascontiguousarray(padded_channels_last(x, padding))
+        out = shifted_conv(xp, w, (ho, wo), dilation)
+        out = np.ascontiguousarray(out) if b is None else out + b   # NHWC memory again, without the rim
+        return channels_first(out), xp
     else:
         cols, (ho, wo) = im2col(x, w.shape[2:], stride, padding, dilation, ones_column=b is not None)
         out = cols @ weights_as_matrix(w, b)
     return channels_first(out.reshape(x.shape[0], ho, wo, w.shape[0])), cols
 
 
-def _conv2d_grad_x(g, cols, x, w, b, stride, padding, dilation):
+def _conv2d_grad_x(g, saved, x, w, b, stride, padding, dilation):
     return col2im(rows(g), w, x.shape, g.shape[2:], stride, padding, dilation)
 
 
-def _conv2d_grad_w(g, cols, x, w, b, stride, padding, dilation):
+def _conv2d_grad_w(g, saved, x, w, b, stride, padding, dilation):
+    if saved.ndim == 4:                                          # the padded input of shifted matmuls
+        return shifted_weight_grad(saved, g, w.shape, dilation)
     k = w[0].size                                                # drop the column of ones, if any
-    return matrix_as_weights(cols[:, :k].T @ rows(g), w.shape)
+    return matrix_as_weights(saved[:, :k].T @ rows(g), w.shape)
 
 
 def _conv2d_onnx(node, x, w, b, stride, padding, dilation):
