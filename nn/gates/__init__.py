@@ -3,7 +3,7 @@ forward computation and local gradients side by side (autograd.Gate), as the
 engine's own table in autograd/gates.py.
 
     linear.py       linear                                  x @ Wᵀ + b
-    conv.py         conv2d, conv_transpose2d                im2col + one matmul / col2im
+    conv.py         conv2d, conv_transpose2d                im2col + one matmul (or shifted matmuls) / col2im
     pool.py         max_pool2d, avg_pool2d                  a loop over kernel offsets
     norm.py         batch_norm, layer_norm                  the closed-form backward
     resample.py     adaptive_avg_pool2d,                    out = R·x·Cᵀ: one matrix per axis
