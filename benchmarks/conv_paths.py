@@ -7,7 +7,8 @@ For each shape (C -> O channels at H x H), the forward, d/dx and d/dw of
 nn.gates.conv's conv2d gate, once through im2col + one matmul and once through
 shifted matmuls (the path is forced by replacing `shifts_pay`), alternated rep
 by rep; the median of each in ms. The last column says which path `shifts_pay`
-picks for the shape: the rule should pick the faster total where the two differ
+picks for the forward and d/dw (d/dx is a convolution O -> C, picked as that
+shape's forward would be): the rule should pick the faster where the two differ
 by more than the noise. With 2 BLAS threads, as in the other benchmarks.
 """
 import argparse
@@ -50,7 +51,7 @@ def main():
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     print(f"batch {args.batch}, 3x3, padding 1, float32; median of {args.reps} (ms)")
-    print(f"{'C -> O':>9} {'H':>3} | {'im2col fwd  dx   dw  total':>27} | {'shifted fwd  dx   dw  total':>28} | picks")
+    print(f"{'C -> O':>11} {'H':>3} | {'im2col fwd  dx   dw  total':>27} | {'shifted fwd  dx   dw  total':>28} | picks")
     for c, o, h in SHAPES:
         x = conv.channels_first(rng.standard_normal((args.batch, h, h, c), dtype=np.float32))
         g = conv.channels_first(rng.standard_normal((args.batch, h, h, o), dtype=np.float32))
