@@ -6,8 +6,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import nn.functional as F
-from nn import gates
 from autograd import Value
+from nn import gates
 from test_nn_gates import conv_geometry
 
 rng = np.random.default_rng(0)
@@ -110,8 +110,8 @@ def test_shifted_matmuls_take_the_few_channel_convolutions_and_agree_with_im2col
             out.backward(g)
             assert out.data.transpose(0, 2, 3, 1).flags.c_contiguous and out.dtype == np.float32
             results.append([out.data, xv.grad, wv.grad, bv.grad])
-    for a, b_ in zip(results[:2], results[2:]):
-        for u, v in zip(a, b_):
+    for by_shifts, by_im2col in zip(results[:2], results[2:]):
+        for u, v in zip(by_shifts, by_im2col):
             np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-3)
 
 
