@@ -139,10 +139,14 @@ def matrix_as_weights(m, shape):
 # xp kh·kw times but never writes the kh·kw times larger im2col matrix: with
 # few channels (the matmuls are then bound by memory, not arithmetic) and
 # little padding it is about twice as fast.
-def shift_offsets(w_shape, dilation, padded_width):
-    """The row offset of each kernel offset (i, j) in the flattened padded input, in (i, j) order."""
+def shifted_rows(xp, w_shape, dilation):
+    """The padded NHWC input xp (N, Hp, Wp, C) as rows (N·Hp·Wp, C); the row offset that each
+    kernel offset (i, j) reads at, in (i, j) order; and how many rows every offset can read."""
+    n, hp, wp, c = xp.shape
     (kh, kw), (dh, dw) = w_shape[2:], dilation
-    return [i * dh * padded_width + j * dw for i in range(kh) for j in range(kw)]
+    offsets = [i * dh * wp + j * dw for i in range(kh) for j in range(kw)]
+    flat = xp.reshape(-1, c)
+    return flat, offsets, max(len(flat) - offsets[-1], 0)           # 0 rows for an empty batch
 
 
 def shifts_pay(c, o, padded_hw, out_hw):
@@ -159,10 +163,8 @@ def shifted_conv(xp, w, out_hw, dilation):
     an NHWC view (N, Ho, Wo, O) of the output computed at every padded pixel."""
     n, hp, wp, c = xp.shape
     o = w.shape[0]
-    flat = xp.reshape(-1, c)
-    offsets = shift_offsets(w.shape, dilation, wp)
-    length = max(len(flat) - offsets[-1], 0)                   # 0 for an empty batch
-    taps = w.transpose(2, 3, 1, 0).reshape(-1, c, o)             # (kh·kw, C, O): w[:, :, i, j]ᵀ
+    flat, offsets, length = shifted_rows(xp, w.shape, dilation)
+    taps = weights_as_matrix(w).reshape(-1, c, o)                # (kh·kw, C, O): w[:, :, i, j]ᵀ
     out = np.empty((len(flat), o), np.result_type(xp, w))
     out[length:] = 0                                             # the rim past the last window: cropped
     np.matmul(flat[offsets[0]:offsets[0] + length], taps[0], out=out[:length])
@@ -177,16 +179,15 @@ def shifted_weight_grad(xp, g, w_shape, dilation):
     """d/dw of shifted_conv: for each kernel offset, (the rows of xp it read)ᵀ @ g, with g
     placed on the padded pixel grid (zero where no window starts). (O, C, kh, kw)."""
     n, hp, wp, c = xp.shape
-    ho, wo = g.shape[2:]
-    grid = np.zeros((n, hp, wp, g.shape[1]), g.dtype)
+    o, (ho, wo) = g.shape[1], g.shape[2:]
+    grid = np.zeros((n, hp, wp, o), g.dtype)
     grid[:, :ho, :wo] = channels_last(g)
-    flat, grid = xp.reshape(-1, c), grid.reshape(-1, g.shape[1])
-    offsets = shift_offsets(w_shape, dilation, wp)
-    length = max(len(flat) - offsets[-1], 0)                   # 0 for an empty batch
-    taps = np.empty((len(offsets), c, g.shape[1]), np.result_type(xp, g))
+    grid = grid.reshape(-1, o)
+    flat, offsets, length = shifted_rows(xp, w_shape, dilation)
+    taps = np.empty((len(offsets), c, o), np.result_type(xp, g))
     for tap, offset in zip(taps, offsets):
         np.matmul(flat[offset:offset + length].T, grid[:length], out=tap)
-    return np.ascontiguousarray(taps.reshape(w_shape[2:] + (c, -1)).transpose(3, 2, 0, 1))
+    return matrix_as_weights(taps.reshape(-1, o), w_shape)
 
 
 def _bias_grad(g, saved, x, w, b, *options):
