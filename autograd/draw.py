@@ -378,9 +378,11 @@ def _param(p):
     if isinstance(p, tuple):
         return "(" + ", ".join(_param(x) for x in p) + ("," if len(p) == 1 else "") + ")"
     if isinstance(p, np.ndarray):
-        return f"{p.dtype} {p.shape}" if p.size > 6 else str(p.tolist())
+        return f"{p.dtype} {p.shape}" if p.size > 6 else "[" + ", ".join(_param(x) for x in p.ravel().tolist()) + "]"
     if p is Ellipsis:
         return "..."
+    if isinstance(p, float):           # batch statistics, a rate: 4 significant digits, not 17
+        return f"{p:.4g}"
     return repr(p)
 
 

@@ -82,6 +82,18 @@ def test_parameters_are_written_on_the_gate_not_drawn_as_input_wires():
     assert "None" not in draw(conv).source
 
 
+def test_float_parameters_are_written_in_a_few_digits():
+    """BatchNorm's statistics ride on its gate as parameters: written in full (17 digits each)
+    they swelled the gate's circle to hundreds of points across."""
+    import nn
+    bn = nn.BatchNorm2d(2)
+    bn.eval()
+    bn.running_mean[:] = [-0.0697528272867202, 1 / 3]
+    source = draw(bn(Value(np.ones((1, 2, 2, 2))))).source
+    assert "mean=[-0.06975, 0.3333]" in source and "eps=1e-05" in source
+    assert "0.0697528" not in source
+
+
 def test_options_hide_values_or_gradients_and_set_direction():
     f = simple_circuit()
     f.backward()
