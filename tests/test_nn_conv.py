@@ -115,6 +115,22 @@ def test_shifted_matmuls_take_the_few_channel_convolutions_and_agree_with_im2col
             np.testing.assert_allclose(u, v, rtol=1e-4, atol=1e-3)
 
 
+@pytest.mark.parametrize("shifted", [True, False], ids=["shifted matmuls", "im2col"])
+@pytest.mark.parametrize("stride", [1, 2])
+def test_no_uninitialised_memory_reaches_a_convolution_or_its_gradients(monkeypatch, stride, shifted):
+    """The gates fill their np.empty buffers before reading them (the rim rows past the last
+    window included: d/dw multiplies them by zeros, and NaN·0 is NaN): with every new buffer
+    full of NaN, the results are still finite."""
+    monkeypatch.setattr(gates.conv, "shifts_pay", lambda *shapes: shifted)
+    empty = np.empty
+    monkeypatch.setattr(np, "empty", lambda *args, **kwargs: np.full_like(empty(*args, **kwargs), np.nan))
+    x, w, b = Value(rng.standard_normal((2, 8, 6, 5))), Value(rng.standard_normal((8, 8, 3, 2))), Value(np.ones(8))
+    out = F.conv2d(x, w, b, stride=stride, padding=1, dilation=(1, 2))
+    out.backward(np.ones(out.shape))
+    for a in (out.data, x.grad, w.grad, b.grad):
+        assert np.isfinite(a).all()
+
+
 def test_same_padding_with_an_even_kernel_pads_the_extra_row_and_column_at_the_bottom_right():
     x = np.zeros((1, 1, 3, 3))
     x[0, 0, 0, 0] = 1.0                          # a single 1 at the top-left corner
