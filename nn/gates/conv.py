@@ -5,8 +5,9 @@
     forward     im2col (one strided copy) and ONE matmul: [cols | 1] @ [W; b], with
                 cols (N·Ho·Wo, kh·kw·C) and W (kh·kw·C, O); the bias rides in the matmul
                 as a column of ones, so it costs no pass of its own. At stride 1 with
-                8 to 32 channels: im2col along W only and shifted matmuls (see below)
-    d/dw        colsᵀ @ g                      (the cols saved by forward)
+                8 to 32 channels: shifted matmuls, no im2col (see below)
+    d/dw        colsᵀ @ g                      (the cols saved by forward; after shifted
+                                                matmuls, im2col along W only: see below)
     d/dx        col2im: g @ w[:, :, i, j] for every kernel offset (i, j), each added
                 into the shifted, strided slice of the padded input that offset read:
                 a loop over the kh·kw kernel offsets, none over pixels or the batch,
@@ -130,37 +131,24 @@ def matrix_as_weights(m, shape):
 
 
 # ---------------------------------------------------------------- stride 1: shifted matmuls
-# A stride-1 convolution of a zero-padded NHWC array xp (N, Hp, Wp, C) needs
-# im2col only along W. Flatten xp to one row per padded pixel and widen each
-# row to the kw·C values of the 1 x kw window that starts at that pixel: kw
-# copies of the input, where im2col writes kh·kw. Kernel row i reads, for the
-# output at row r, the widened row r + i·d·Wp. So the whole output, computed
-# at every padded pixel, is a sum of kh matmuls of contiguous row ranges with
-# w[:, :, i, :]; the rows that straddle an image's right or bottom edge are
-# computed too and cropped away. With few channels (where one matmul per
-# kernel offset would be too thin, and im2col's copy costs as much as its
-# matmul) and little padding, its forward is about twice as fast as im2col's.
-def width_windows(xp, kw, dilation):
-    """The padded NHWC input xp (N, Hp, Wp, C) as (N, Hp, Wp, kw·C): each pixel's row holds
-    the channels of the pixels r, r + d, ..., r + (kw - 1)·d of the flattened input (d the
-    dilation along W; zero past the last pixel)."""
-    n, hp, wp, c = xp.shape
-    flat = xp.reshape(-1, c)
-    windows = np.empty((len(flat), kw, c), xp.dtype)
-    for j in range(kw):                                          # kernel columns, not pixels
-        reach = len(flat) - j * dilation                         # the last rows' windows run off the end:
-        windows[:reach, j] = flat[j * dilation:]
-        windows[reach:, j] = 0                                   # d/dw reads them (times zeros; NaN·0 is NaN)
-    return windows.reshape(n, hp, wp, kw * c)
-
-
-def kernel_rows(windows, kh, dilation):
-    """The widened rows (N·Hp·Wp, kw·C), the row offset each kernel row i reads at (i·d·Wp),
-    and how many rows every kernel row can read."""
-    wp = windows.shape[2]
-    flat = windows.reshape(-1, windows.shape[3])
-    offsets = [i * dilation * wp for i in range(kh)]
-    return flat, offsets, max(len(flat) - offsets[-1], 0)        # 0 rows for an empty batch
+# A stride-1 convolution of a zero-padded NHWC array xp (N, Hp, Wp, C) needs no
+# im2col. Flatten xp to one row per padded pixel: the pixel that kernel offset
+# (i, j) reads for the output at row r is row r + i·d·Wp + j·d. So the whole
+# output, computed at every padded pixel, is a sum of kh·kw matmuls of
+# contiguous row ranges of xp with w[:, :, i, j]; the rows that would straddle
+# an image's right or bottom edge are computed too and cropped away. This reads
+# xp kh·kw times but never writes the kh·kw times larger im2col matrix: with
+# few channels (the matmuls are then bound by memory, not arithmetic) and
+# little padding the forward is about twice as fast.
+#
+# d/dw reduces over all the rows instead, into a tiny (C, O) block per offset,
+# and kh·kw reductions that thin are slow. So d/dw first widens each row of xp
+# to the kw·C values of the 1 x kw window starting there (im2col along W only:
+# kw copies of the input, where im2col writes kh·kw): then kernel row i is one
+# reduction, (the widened rows it read, shifted by i·d·Wp)ᵀ @ g.
+def shifted_rows(flat, offsets):
+    """How many rows, from each of the row offsets, every offset can read of flat."""
+    return max(len(flat) - offsets[-1], 0)                       # 0 rows for an empty batch
 
 
 def shifts_pay(c, o, padded_hw, out_hw):
@@ -172,14 +160,16 @@ def shifts_pay(c, o, padded_hw, out_hw):
     return 8 <= c and max(c, o) <= 32 and hp * wp <= 1.4 * ho * wo
 
 
-def shifted_conv(windows, w, out_hw, dilation):
-    """The stride-1 convolution of width_windows(xp) with w (O, C, kh, kw): an NHWC view
-    (N, Ho, Wo, O) of the output computed at every padded pixel."""
-    n, hp, wp, k = windows.shape
-    o, kh = w.shape[0], w.shape[2]
-    flat, offsets, length = kernel_rows(windows, kh, dilation[0])
-    taps = weights_as_matrix(w).reshape(kh, k, o)                # kernel row i: w[:, :, i, :] as (kw·C, O)
-    out = np.empty((len(flat), o), np.result_type(windows, w))  # its last rows are rim: cropped, never read
+def shifted_conv(xp, w, out_hw, dilation):
+    """The stride-1 convolution of the padded NHWC array xp (N, Hp, Wp, C) with w (O, C, kh, kw):
+    an NHWC view (N, Ho, Wo, O) of the output computed at every padded pixel."""
+    n, hp, wp, c = xp.shape
+    (o, _, kh, kw), (dh, dw) = w.shape, dilation
+    flat = xp.reshape(-1, c)
+    offsets = [i * dh * wp + j * dw for i in range(kh) for j in range(kw)]
+    length = shifted_rows(flat, offsets)
+    taps = weights_as_matrix(w).reshape(-1, c, o)                # (kh·kw, C, O): w[:, :, i, j]ᵀ
+    out = np.empty((len(flat), o), np.result_type(xp, w))       # its last rows are rim: cropped, never read
     np.matmul(flat[:length], taps[0], out=out[:length])
     term = np.empty((length, o), out.dtype)
     for tap, offset in zip(taps[1:], offsets[1:]):
@@ -188,18 +178,35 @@ def shifted_conv(windows, w, out_hw, dilation):
     return out.reshape(n, hp, wp, o)[:, :out_hw[0], :out_hw[1]]
 
 
-def shifted_weight_grad(windows, g, w_shape, dilation):
-    """d/dw of shifted_conv: for each kernel row, (the widened rows it read)ᵀ @ g, with g
-    placed on the padded pixel grid (zero where no window starts). (O, C, kh, kw)."""
-    n, hp, wp, k = windows.shape
-    o, (ho, wo) = g.shape[1], g.shape[2:]
+def width_windows(xp, kw, dilation):
+    """The padded NHWC input xp (N, Hp, Wp, C) as rows (N·Hp·Wp, kw·C): row r holds the
+    channels of the rows r, r + d, ..., r + (kw - 1)·d of the flattened input (d the dilation
+    along W). The last rows, whose windows would run off its end, are zero: they are rim
+    pixels, where g is zero, but d/dw reads them (and NaN·0 would be NaN)."""
+    c = xp.shape[3]
+    flat = xp.reshape(-1, c)
+    full = max(len(flat) - dilation * (kw - 1), 0)               # the rows whose window fits
+    windows = np.empty((len(flat), kw, c), xp.dtype)
+    if full:                                                     # (an empty batch has no window)
+        windows[:full] = sliding_window_view(flat, dilation * (kw - 1) + 1, axis=0)[:, :, ::dilation].transpose(0, 2, 1)
+    windows[full:] = 0
+    return windows.reshape(len(flat), kw * c)
+
+
+def shifted_weight_grad(xp, g, w_shape, dilation):
+    """d/dw of shifted_conv: for each kernel row i, (the width windows of xp it read)ᵀ @ g,
+    with g placed on the padded pixel grid (zero where no window starts). (O, C, kh, kw)."""
+    n, hp, wp, c = xp.shape
+    (o, _, kh, kw), (dh, dw) = w_shape, dilation
     grid = np.zeros((n, hp, wp, o), g.dtype)
-    grid[:, :ho, :wo] = channels_last(g)
+    grid[:, :g.shape[2], :g.shape[3]] = channels_last(g)
     grid = grid.reshape(-1, o)
-    flat, offsets, length = kernel_rows(windows, w_shape[2], dilation[0])
-    taps = np.empty((len(offsets), k, o), np.result_type(windows, g))
+    windows = width_windows(xp, kw, dw)
+    offsets = [i * dh * wp for i in range(kh)]
+    length = shifted_rows(windows, offsets)
+    taps = np.empty((kh, kw * c, o), np.result_type(xp, g))     # kernel row i: w[:, :, i, :] as (kw·C, O)
     for tap, offset in zip(taps, offsets):
-        np.matmul(flat[offset:offset + length].T, grid[:length], out=tap)
+        np.matmul(windows[offset:offset + length].T, grid[:length], out=tap)
     return matrix_as_weights(taps.reshape(-1, o), w_shape)
 
 
@@ -212,7 +219,7 @@ def _bias_grad(g, saved, x, w, b, *options):
 
 # ---------------------------------------------------------------- conv2d
 def _conv2d(x, w, b, stride, padding, dilation):
-    # returns the output and what d/dw needs: the im2col matrix, or the width windows of shifted matmuls
+    # returns the output and what d/dw needs: the im2col matrix, or the padded input of shifted matmuls
     (kh, kw), (dh, dw) = w.shape[2:], dilation
     top, bottom, left, right = padding
     hp, wp = x.shape[2] + top + bottom, x.shape[3] + left + right
@@ -223,10 +230,10 @@ def _conv2d(x, w, b, stride, padding, dilation):
         if b is not None:
             out += b
     elif stride == (1, 1) and shifts_pay(x.shape[1], w.shape[0], (hp, wp), (ho, wo)):
-        windows = width_windows(padded_channels_last(x, padding), kw, dw)
-        out = shifted_conv(windows, w, (ho, wo), dilation)
+        xp = np.ascontiguousarray(padded_channels_last(x, padding))
+        out = shifted_conv(xp, w, (ho, wo), dilation)
         out = np.ascontiguousarray(out) if b is None else out + b   # NHWC memory again, without the rim
-        return channels_first(out), windows
+        return channels_first(out), xp
     else:
         cols, (ho, wo) = im2col(x, w.shape[2:], stride, padding, dilation, ones_column=b is not None)
         out = cols @ weights_as_matrix(w, b)
@@ -238,7 +245,7 @@ def _conv2d_grad_x(g, saved, x, w, b, stride, padding, dilation):
 
 
 def _conv2d_grad_w(g, saved, x, w, b, stride, padding, dilation):
-    if saved.ndim == 4:                                          # the width windows of shifted matmuls
+    if saved.ndim == 4:                                          # the padded input of shifted matmuls
         return shifted_weight_grad(saved, g, w.shape, dilation)
     k = w[0].size                                                # drop the column of ones, if any
     return matrix_as_weights(saved[:, :k].T @ rows(g), w.shape)
