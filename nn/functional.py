@@ -40,8 +40,8 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     weight (O, C/groups, kh, kw); padding an int, a pair, 'valid' or 'same';
     output size (W - F + 2P)/S + 1 per axis with F = d·(k - 1) + 1. One fused
-    gate: im2col and one matmul (at stride 1 with 8 to 32 channels, im2col along
-    W only and one matmul per kernel row: see nn/gates/conv.py). groups > 1 splits the
+    gate: im2col and one matmul (at stride 1 with 8 to 32 channels, one matmul
+    per kernel offset instead: see nn/gates/conv.py). groups > 1 splits the
     channels into groups, each output channel seeing only its group's inputs
     (groups = C: depthwise); see _block_diagonal."""
     x_shape = checks.four_d("conv2d", input)
