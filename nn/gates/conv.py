@@ -147,17 +147,17 @@ def matrix_as_weights(m, shape):
 # kw copies of the input, where im2col writes kh·kw): then kernel row i is one
 # reduction, (the widened rows it read, shifted by i·d·Wp)ᵀ @ g.
 def shifted_rows(flat, offsets):
-    """How many rows, from each of the row offsets, every offset can read of flat."""
+    """How many rows of flat every one of the (increasing) row offsets can read."""
     return max(len(flat) - offsets[-1], 0)                       # 0 rows for an empty batch
 
 
 def shifts_pay(c, o, padded_hw, out_hw):
-    """Whether shifted matmuls beat im2col + one matmul for C -> O channels: from 8 channels
-    in up to 32 in and out, while the padded rim adds less than 40% to the pixels. Below 8
-    channels in, each matmul is too thin; with more than 32, im2col's single matmul is the
-    more efficient. Measured with `python benchmarks/conv_paths.py`."""
+    """Whether shifted matmuls beat im2col + one matmul for C -> O channels: when the matmuls
+    stay bound by memory (C from 8 to 32, no more outputs than inputs) and the padded rim
+    adds less than 40% to the pixels. Below 8 channels each matmul is too thin; measured
+    with `python benchmarks/conv_paths.py`."""
     (hp, wp), (ho, wo) = padded_hw, out_hw
-    return 8 <= c and max(c, o) <= 32 and hp * wp <= 1.4 * ho * wo
+    return 8 <= c <= 32 and o <= c and hp * wp <= 1.4 * ho * wo
 
 
 def shifted_conv(xp, w, out_hw, dilation):
@@ -188,7 +188,8 @@ def width_windows(xp, kw, dilation):
     full = max(len(flat) - dilation * (kw - 1), 0)               # the rows whose window fits
     windows = np.empty((len(flat), kw, c), xp.dtype)
     if full:                                                     # (an empty batch has no window)
-        windows[:full] = sliding_window_view(flat, dilation * (kw - 1) + 1, axis=0)[:, :, ::dilation].transpose(0, 2, 1)
+        spans = sliding_window_view(flat, dilation * (kw - 1) + 1, axis=0)         # (full, C, span)
+        windows[:full] = spans[:, :, ::dilation].transpose(0, 2, 1)
     windows[full:] = 0
     return windows.reshape(len(flat), kw * c)
 
