@@ -129,6 +129,9 @@ def train(settings, directory, resume=False, progress=True, out=print):
     if resume:
         run.load_checkpoint(directory / "checkpoint.npz")
         out(f"resumed after epoch {run.epoch} of {s['epochs']}")
+        note = runs.refit_schedule(scheduler, s["epochs"])
+        if note:
+            out(note)
     with runs.stops_reported(directory, run, s["epochs"]):
         run.fit(train_ids, val_ids, test_ids, directory, progress, out)
 

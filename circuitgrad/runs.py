@@ -49,6 +49,24 @@ def optimizer_and_schedule(model, settings):
     return optimizer, StepLR(optimizer, step_size=max(1, settings["epochs"] // 3), gamma=settings["lr_decay"]), lr
 
 
+def refit_schedule(scheduler, epochs):
+    """After --resume with another --epochs: the schedule of a run of that length, as a new
+    run would have it (cosine anneals to 0 over all the epochs, step decays at each third),
+    from the epoch reached. Kept as saved, a cosine would climb back up over the added
+    epochs. Returns the line that says so, or None when the length is the run's own."""
+    cosine = isinstance(scheduler, CosineAnnealingLR)
+    field, length = ("T_max", epochs) if cosine else ("step_size", max(1, epochs // 3))
+    saved, lr = getattr(scheduler, field), scheduler.get_last_lr()[0]
+    if saved == length:
+        return None
+    setattr(scheduler, field, length)
+    scheduler.last_epoch -= 1
+    scheduler.step()                                   # the rate at the epoch reached, by the new length
+    what = f"anneals over {epochs} epochs" if cosine else f"decays every {length} epochs"
+    return (f"the {'cosine' if cosine else 'step'} schedule now {what} (was {saved}), as in a new run: "
+            f"the rate goes from {lr:.3g} to {scheduler.get_last_lr()[0]:.3g}")
+
+
 @contextlib.contextmanager
 def stops_reported(directory, trainer, epochs):
     """Around a run's training: Ctrl-C becomes a Failure (exit 130) saying how

@@ -73,7 +73,7 @@ def add_arguments(parser):
                         help="--lr-schedule step: multiply the learning rate by this every third of the "
                         "epochs (1: no decay)")
     parser.add_argument("--epochs", type=_number(int, 1), help="epochs in all (default 10; with --resume: "
-                        "the run's own, or more to go on longer)")
+                        "the run's own, or more to go on longer, the schedule refitted to them)")
     parser.add_argument("--batch-size", type=_number(int, 1), help="default 100; on text 32 streams")
     parser.add_argument("--val-fraction", type=_number(float, 0, 1, True, True), default=0.1,
                         help="the share of the training data held out for validation, in (0, 1)")
@@ -181,6 +181,9 @@ def train(settings, directory, resume=False, progress=True, out=print):
     if resume:
         solver.load_checkpoint(directory / "checkpoint.npz")
         out(f"resumed after epoch {solver.epoch} of {s['epochs']}")
+        note = runs.refit_schedule(scheduler, s["epochs"])
+        if note:
+            out(note)
     with runs.stops_reported(directory, solver, s["epochs"]):
         history = solver.fit()
     predictions = solver.predict(x_test).argmax(axis=1)

@@ -140,6 +140,30 @@ def test_the_cosine_schedule_anneals_the_rate_over_the_epochs(tmp_path, capsys):
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["lr_schedule"] == "cosine"
 
 
+@pytest.mark.parametrize("schedule", ["cosine", "step"])
+def test_resuming_with_more_epochs_refits_the_schedule_to_them_and_says_so(tmp_path, capsys, schedule):
+    """--resume --epochs 6 on a run of 3: the rate goes on as in a new run of 6 epochs (kept as
+    saved, a cosine would climb back up to the initial rate over the added epochs)."""
+    out = str(tmp_path / "run")
+    arguments = ["train", "--data", "spiral", "--lr", "0.02", "--lr-decay", "0.5", "--lr-schedule", schedule,
+                 "--no-progress", "--out", out]
+    assert main(arguments[:1] + ["--epochs", "3"] + arguments[1:]) == 0
+    capsys.readouterr()
+    assert main(["train", "--resume", "--epochs", "6", "--no-progress", "--out", out]) == 0
+    printed = capsys.readouterr().out
+    logged = [float(line.rsplit("lr ", 1)[1]) for line in printed.splitlines() if line.startswith("epoch ")]
+    if schedule == "cosine":
+        assert "the cosine schedule now anneals over 6 epochs" in printed and "(was 3)" in printed
+        expected = [0.01 * (1 + math.cos(math.pi * t / 6)) for t in (3, 4, 5)]
+    else:
+        assert "the step schedule now decays every 2 epochs" in printed and "(was 1)" in printed
+        expected = [0.02 * 0.5 ** (t // 2) for t in (3, 4, 5)]
+    np.testing.assert_allclose(logged, expected, rtol=5e-3)
+    capsys.readouterr()
+    assert main(["train", "--resume", "--no-progress", "--out", out]) == 0      # its own length now: no note
+    assert "schedule now" not in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("schedule", ["step", "cosine"])
 def test_an_interrupted_run_resumes_exactly_where_it_was(tmp_path, monkeypatch, capsys, schedule):
     arguments = ["train", "--data", "spiral", "--epochs", "4", "--lr", "0.02", "--lr-schedule", schedule,
