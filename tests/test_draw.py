@@ -303,3 +303,14 @@ def test_command_rejects_bad_assignments(capsys):
     assert run(["draw", "x", "x=abc"], capsys)[0] == 2
     assert run(["draw", "x", "sigmoid=1", "x=1"], capsys)[0] == 2
     assert run(["draw", "x", "x=1", "y=2"], capsys)[2].count("does not use") == 1
+
+
+def test_a_gate_with_parameters_is_an_ellipse_and_a_plain_gate_a_circle():
+    """A circle around conv2d's several lines of parameters would dwarf relu's."""
+    import nn.functional as F
+    x = Value(np.ones((1, 1, 3, 3)))
+    out = F.conv2d(x, Value(np.ones((1, 1, 2, 2))), padding=1).relu()
+    gates = [line for line in draw(out).source.splitlines() if "shape=circle" in line or "shape=ellipse" in line]
+    conv, = (line for line in gates if "conv2d" in line)
+    relu, = (line for line in gates if "label=<relu>" in line)
+    assert "shape=ellipse" in conv and "shape=circle" in relu
