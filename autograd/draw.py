@@ -1,12 +1,11 @@
 """Drawing a circuit as the CS231n notes draw it, with graphviz.
 
 Gates are circles named by their operation (ellipses when they carry parameters
-or a label), inputs (leaves) are boxes, and
-every wire carries the value flowing forward (green) and, once backward has
-run, the gradient flowing back (red). Gates made inside `scope(name)` (every
-`nn.Module` call opens one) are grouped into a labelled cluster, or drawn as a
-single box with `collapse=True`. `draw_text` prints the same circuit as an
-indented tree and needs no Graphviz at all.
+or a label), inputs (leaves) are boxes, and every wire carries the value flowing
+forward (green) and, once backward has run, the gradient flowing back (red).
+Gates made inside `scope(name)` (every `nn.Module` call opens one) are grouped
+into a labelled cluster, or drawn as a single box with `collapse=True`.
+`draw_text` prints the same circuit as an indented tree and needs no Graphviz.
 """
 import html
 import inspect

@@ -127,11 +127,7 @@ def train(settings, directory, resume=False, progress=True, out=print):
     out(f"model {s['model']}: {sum(p.size for p in model.parameters()):,} parameters; {s['optim']}, lr {lr:g}, "
         f"clip {s['clip'] or 'off'}")
     if resume:
-        run.load_checkpoint(directory / "checkpoint.npz")
-        out(f"resumed after epoch {run.epoch} of {s['epochs']}")
-        note = runs.refit_schedule(scheduler, s["epochs"])
-        if note:
-            out(note)
+        runs.resume(run, scheduler, directory, s["epochs"], out)
     with runs.stops_reported(directory, run, s["epochs"]):
         run.fit(train_ids, val_ids, test_ids, directory, progress, out)
 

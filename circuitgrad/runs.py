@@ -67,6 +67,16 @@ def refit_schedule(scheduler, epochs):
             f"the rate goes from {lr:.3g} to {scheduler.get_last_lr()[0]:.3g}")
 
 
+def resume(trainer, scheduler, directory, epochs, out):
+    """--resume: `trainer` (a Solver, a language Run) back to the checkpoint in `directory`,
+    its schedule refitted to `epochs` (refit_schedule), saying both."""
+    trainer.load_checkpoint(directory / "checkpoint.npz")
+    out(f"resumed after epoch {trainer.epoch} of {epochs}")
+    note = refit_schedule(scheduler, epochs)
+    if note:
+        out(note)
+
+
 @contextlib.contextmanager
 def stops_reported(directory, trainer, epochs):
     """Around a run's training: Ctrl-C becomes a Failure (exit 130) saying how

@@ -179,11 +179,7 @@ def train(settings, directory, resume=False, progress=True, out=print):
                           best=directory / "model.npz", checkpoint=directory / "checkpoint.npz",
                           meta=meta, progress=progress, seed=s["seed"], log=out)
     if resume:
-        solver.load_checkpoint(directory / "checkpoint.npz")
-        out(f"resumed after epoch {solver.epoch} of {s['epochs']}")
-        note = runs.refit_schedule(scheduler, s["epochs"])
-        if note:
-            out(note)
+        runs.resume(solver, scheduler, directory, s["epochs"], out)
     with runs.stops_reported(directory, solver, s["epochs"]):
         history = solver.fit()
     predictions = solver.predict(x_test).argmax(axis=1)
