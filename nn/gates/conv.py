@@ -180,9 +180,9 @@ def shifted_conv(xp, w, out_hw, dilation):
 
 def width_windows(xp, kw, dilation):
     """The padded NHWC input xp (N, Hp, Wp, C) as rows (N·Hp·Wp, kw·C): row r holds the
-    channels of the rows r, r + d, ..., r + (kw - 1)·d of the flattened input (d the dilation
-    along W). The last rows, whose windows would run off its end, are zero: they are rim
-    pixels, where g is zero, but d/dw reads them (and NaN·0 would be NaN)."""
+    channels of the pixels r, r + d, ..., r + (kw - 1)·d of the flattened input (d the
+    dilation along W). The last rows, whose windows would run off its end, are zero: they
+    are rim pixels, where g is zero, but d/dw reads them (and NaN·0 would be NaN)."""
     c = xp.shape[3]
     flat = xp.reshape(-1, c)
     full = max(len(flat) - dilation * (kw - 1), 0)               # the rows whose window fits
