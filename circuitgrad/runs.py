@@ -69,8 +69,12 @@ def refit_schedule(scheduler, epochs):
 
 def resume(trainer, scheduler, directory, epochs, out):
     """--resume: `trainer` (a Solver, a language Run) back to the checkpoint in `directory`,
-    its schedule refitted to `epochs` (refit_schedule), saying both."""
+    its schedule refitted to `epochs` (refit_schedule), saying both. Fewer epochs than the
+    run has trained are refused: there is nothing to go on with."""
     trainer.load_checkpoint(directory / "checkpoint.npz")
+    if epochs < trainer.epoch:
+        raise Failure(f"--epochs {epochs}: the run in {directory} has trained {trainer.epoch} epochs already; "
+                      f"give more to go on longer, or leave --epochs out to keep its own")
     out(f"resumed after epoch {trainer.epoch} of {epochs}")
     note = refit_schedule(scheduler, epochs)
     if note:

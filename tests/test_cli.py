@@ -143,7 +143,8 @@ def test_the_cosine_schedule_anneals_the_rate_over_the_epochs(tmp_path, capsys):
 @pytest.mark.parametrize("schedule", ["cosine", "step"])
 def test_resuming_with_more_epochs_refits_the_schedule_to_them_and_says_so(tmp_path, capsys, schedule):
     """--resume --epochs 6 on a run of 3: the rate goes on as in a new run of 6 epochs (kept as
-    saved, a cosine would climb back up to the initial rate over the added epochs)."""
+    saved, a cosine would climb back up to the initial rate over the added epochs). Fewer epochs
+    than the run has trained are a mistake, and leave the run as it was."""
     out = str(tmp_path / "run")
     arguments = ["train", "--data", "spiral", "--lr", "0.02", "--lr-decay", "0.5", "--lr-schedule", schedule,
                  "--no-progress", "--out", out]
@@ -162,6 +163,11 @@ def test_resuming_with_more_epochs_refits_the_schedule_to_them_and_says_so(tmp_p
     capsys.readouterr()
     assert main(["train", "--resume", "--no-progress", "--out", out]) == 0      # its own length now: no note
     assert "schedule now" not in capsys.readouterr().out
+    checkpoint = (tmp_path / "run" / "checkpoint.npz").read_bytes()
+    assert main(["train", "--resume", "--epochs", "5", "--no-progress", "--out", out]) == 2   # fewer than trained
+    error = capsys.readouterr().err
+    assert "--epochs 5" in error and "trained 6 epochs already" in error and len(error.strip().splitlines()) == 1
+    assert (tmp_path / "run" / "checkpoint.npz").read_bytes() == checkpoint                 # the run untouched
 
 
 @pytest.mark.parametrize("schedule", ["step", "cosine"])
