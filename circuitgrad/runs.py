@@ -45,8 +45,15 @@ def optimizer_and_schedule(model, settings):
     lr = settings["lr"] if settings["lr"] is not None else default_lr
     optimizer = getattr(optim, rule)(model.parameters(), lr=lr, weight_decay=settings["weight_decay"], **options)
     if settings.get("lr_schedule", "step") == "cosine":
-        return optimizer, CosineAnnealingLR(optimizer, T_max=settings["epochs"]), lr
-    return optimizer, StepLR(optimizer, step_size=max(1, settings["epochs"] // 3), gamma=settings["lr_decay"]), lr
+        return optimizer, CosineAnnealingLR(optimizer, T_max=schedule_length(True, settings["epochs"])), lr
+    return optimizer, StepLR(optimizer, step_size=schedule_length(False, settings["epochs"]),
+                             gamma=settings["lr_decay"]), lr
+
+
+def schedule_length(cosine, epochs):
+    """The length of a run's schedule over `epochs` epochs: a cosine anneals over all of them
+    (T_max), a step decay cuts the rate at each third (step_size)."""
+    return epochs if cosine else max(1, epochs // 3)
 
 
 def refit_schedule(scheduler, epochs):
@@ -55,7 +62,7 @@ def refit_schedule(scheduler, epochs):
     from the epoch reached. Kept as saved, a cosine would climb back up over the added
     epochs. Returns the line that says so, or None when the length is the run's own."""
     cosine = isinstance(scheduler, CosineAnnealingLR)
-    field, length = ("T_max", epochs) if cosine else ("step_size", max(1, epochs // 3))
+    field, length = "T_max" if cosine else "step_size", schedule_length(cosine, epochs)
     saved, lr = getattr(scheduler, field), scheduler.get_last_lr()[0]
     if saved == length:
         return None
