@@ -28,8 +28,8 @@ def test_batch_norm_on_channels_last_memory_equals_nchw(training):
         out = F.batch_norm(v, mean, var, w, b, training=training)
         out.backward(grad)
         results.append((out.data, v.grad, w.grad, b.grad))
-    assert is_channels_last(channels_last_copy(x)) and norm._rows(channels_last_copy(x)) is not None
-    assert norm._rows(x) is None                          # the other path: numpy's sums over axes
+    assert is_channels_last(channels_last_copy(x)) and norm._matrix(channels_last_copy(x)) is not None
+    assert norm._matrix(x) is None                          # the other path: numpy's sums over axes
     for nchw, nhwc in zip(*results):
         np.testing.assert_allclose(nhwc, nchw, rtol=1e-10, atol=1e-12)
 
@@ -60,3 +60,53 @@ def test_batch_norm_backward_sums_follow_each_gradient():
         grads.append((v.grad, w.grad, b.grad))
     for twice, once in zip(*grads):
         np.testing.assert_allclose(twice, once, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(64, 16, 4, 4), (3, 5, 3, 1), (2, 7, 1, 3), (16, 24)])
+def test_batch_norm_reads_rows_of_many_pixels_as_one(shape):
+    """With few channels the gate reads k pixels' channels as one row of k·C numbers
+    (k dividing the pixels: 32 for 1024 pixels of 16 channels, 3 for 9 of 5, 1 for 6
+    of 7) and tiles the per-channel numbers k times. The results equal plain
+    broadcasting over the NCHW axes, for a gradient in either layout, and a cropped
+    one."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(shape) * 3 + 2
+    weight, bias = rng.standard_normal(shape[1]), rng.standard_normal(shape[1])
+    if len(shape) == 4:
+        data = channels_last_copy(x)
+        wider = channels_last_copy(rng.standard_normal(shape[:3] + (shape[3] + 2,)))
+        wider[..., :shape[3]] = rng.standard_normal(shape)
+        upstream = [channels_last_copy(wider[..., :shape[3]]), wider[..., :shape[3]].copy(), wider[..., :shape[3]]]
+    else:
+        data, upstream = x, [rng.standard_normal(shape)]
+    matrix = norm._matrix(data)
+    assert matrix is not None and matrix.shape[1] % shape[1] == 0 and np.shares_memory(matrix, data)
+    mean, var = norm.batch_statistics(data)
+    np.testing.assert_allclose(mean, x.mean(axis=norm.stat_axes(x.ndim)), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(var, x.var(axis=norm.stat_axes(x.ndim)), rtol=1e-12, atol=1e-12)
+    out, cache = norm.batch_norm.forward(data, weight, bias, mean, var, 1e-5, True)
+    expected = (x - mean.reshape((1, -1) + (1,) * (x.ndim - 2))) / np.sqrt(var + 1e-5).reshape(
+        (1, -1) + (1,) * (x.ndim - 2)) * weight.reshape((1, -1) + (1,) * (x.ndim - 2)) + bias.reshape(
+        (1, -1) + (1,) * (x.ndim - 2))
+    np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
+    assert out.shape == data.shape and (x.ndim == 2 or is_channels_last(out))
+    for g in upstream:
+        grads = [f(g, {}, data, weight, bias, mean, var, 1e-5, True) for f in norm.batch_norm.local_grads]
+        reference = [f(np.ascontiguousarray(g), {}, x, weight, bias, mean, var, 1e-5, True)
+                     for f in norm.batch_norm.local_grads]
+        for ours, theirs in zip(grads, reference):
+            np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_adaptive_average_pooling_returns_its_gradient_in_the_input_layout():
+    """Global average pooling's gradient is a broadcast of g (N, C, 1, 1): in NCHW memory it
+    would make every gate before it (relu, batch_norm) walk two layouts at once."""
+    from nn.gates import resample
+    x = channels_last_copy(np.random.default_rng(4).standard_normal((2, 3, 4, 5)))
+    rows, cols = resample.average_matrix(4, 1), resample.average_matrix(5, 1)
+    g = np.arange(6.0).reshape(2, 3, 1, 1)
+    dx = resample.adaptive_avg_pool2d.local_grads[0](g, None, x, rows, cols)
+    assert is_channels_last(dx)
+    np.testing.assert_allclose(dx, np.broadcast_to(g / 20, x.shape))
+    assert not is_channels_last(resample.adaptive_avg_pool2d.local_grads[0](g, None, np.ascontiguousarray(x),
+                                                                            rows, cols))

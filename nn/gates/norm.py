@@ -28,13 +28,16 @@ and x̂ is never stored: Σ g·x̂ = (Σ g·x - μ·Σ g)/√(σ² + ε). The tw
 them and leaves them in the gate's cache for the others. A convolution's
 output is channels last in memory (see layout.py): it is then a matrix with
 one row per pixel and one column per channel, and a sum over the rows is one
-matrix-vector product with a vector of ones.
+matrix-vector product with a vector of ones. With few channels the rows are
+short, so the gate reads several pixels as one row (see _matrix).
 """
+import math
+
 import numpy as np
 
 from autograd import Gate
 
-from .layout import channels_last, in_layout_of, is_channels_last
+from .layout import channels_first, channels_last, in_layout_of, is_channels_last
 
 
 def stat_axes(ndim):
@@ -47,30 +50,70 @@ def _per_channel(v, ndim):
     return np.reshape(v, (1, -1) + (1,) * (ndim - 2))
 
 
-def _rows(x):
-    """x as a (values, channels) matrix without copying, or None when its memory is not laid out so."""
+WIDTH = 512      # columns of the per-channel matrices below (numpy's inner loops run along them)
+
+
+def _matrix(x):
+    """x's values as a matrix whose column j holds channel j mod C, without copying,
+    or None when x's memory is not laid out so (NCHW memory: numpy's own loops over
+    the long H·W runs are fast there).
+
+    Channels-last memory (and an (N, C) batch) is a matrix of one row per pixel and
+    one column per channel: with 16 or 32 channels, numpy's inner loops would be 16
+    or 32 numbers long. Read k consecutive rows as one row of k·C numbers instead
+    (k divides the rows; k·C up to WIDTH), with every per-channel vector tiled k
+    times: the same numbers, two to three times as fast at 16 channels."""
     if x.ndim == 2:
-        return x
-    if x.ndim == 4 and is_channels_last(x) and channels_last(x).flags.c_contiguous:
-        return channels_last(x).reshape(-1, x.shape[1])
-    return None
+        m = x
+    elif x.ndim == 4 and is_channels_last(x):
+        m = channels_last(x)
+    else:
+        return None
+    c = x.shape[1]
+    if c == 0 or not m.flags.c_contiguous:
+        return None
+    k = math.gcd(m.size // c, max(1, WIDTH // c))
+    return m.reshape(-1, k * c)
+
+
+def _tiled(v, matrix):
+    """The per-channel vector v repeated along a row of the matrix from _matrix."""
+    return np.tile(v, matrix.shape[1] // len(v))
+
+
+def _folded(v, c):
+    """Per-column sums of a matrix from _matrix (k·C of them) summed into per-channel sums (C)."""
+    return v.reshape(-1, c).sum(axis=0)
+
+
+def _shaped_like(matrix, x):
+    """A matrix laid out as _matrix(x) is, as an array of x's shape and memory layout."""
+    if x.ndim == 2:
+        return matrix.reshape(x.shape)
+    return channels_first(matrix.reshape(channels_last(x).shape))
+
+
+def _matrix_like(g, matrix):
+    """g's values laid out as `matrix` holds those of an array of g's shape: a view when
+    g's memory already is (as a gradient usually is), else one copy."""
+    g = channels_last(g) if g.ndim == 4 else g
+    return np.ascontiguousarray(g).reshape(matrix.shape)
 
 
 def channel_sums(x):
     """Σ x per channel (over every axis but 1)."""
-    matrix = _rows(x)
+    matrix = _matrix(x)
     if matrix is None:
         return x.sum(axis=stat_axes(x.ndim))
-    return np.ones(len(matrix), x.dtype) @ matrix
+    return _folded(np.ones(len(matrix), x.dtype) @ matrix, x.shape[1])
 
 
 def channel_dots(a, b):
-    """Σ a·b per channel, without the product as an array when the layout allows."""
-    a = in_layout_of(a, b) if a.ndim == 4 else a
-    rows_a, rows_b = _rows(a), _rows(b)
-    if rows_a is None or rows_b is None:
-        return np.sum(a * b, axis=stat_axes(a.ndim))
-    return np.einsum("ij,ij->j", rows_a, rows_b)
+    """Σ a·b per channel, without the product as an array when b's layout allows."""
+    matrix = _matrix(b)
+    if matrix is None:
+        return np.sum((in_layout_of(a, b) if a.ndim == 4 else a) * b, axis=stat_axes(a.ndim))
+    return _folded(np.einsum("ij,ij->j", _matrix_like(a, matrix), matrix), b.shape[1])
 
 
 def batch_statistics(x):
@@ -78,7 +121,7 @@ def batch_statistics(x):
     variance of the centred values, which keeps float32 accurate)."""
     m = x.size // x.shape[1]
     mean = channel_sums(x) / x.dtype.type(m)
-    centred = x - _per_channel(mean, x.ndim)
+    centred = _multiply_add(x, None, -mean)
     return mean, channel_dots(centred, centred) / x.dtype.type(m)
 
 
@@ -94,10 +137,27 @@ def _scale(weight, var, eps, x):
 
 
 def _multiply_add(x, a, b):
-    """a·x + b with per-channel a, b, in x's memory layout."""
-    out = x * _per_channel(a, x.ndim)
-    out += _per_channel(b, x.ndim)
-    return out
+    """a·x + b with per-channel a (None: 1) and b, a new array in x's memory layout."""
+    matrix = _matrix(x)
+    if matrix is None:
+        values, spread = x, lambda v: _per_channel(v, x.ndim)
+    else:
+        values, spread = matrix, lambda v: _tiled(v, matrix)
+    if a is None:
+        out = values + spread(b)
+    else:
+        out = values * spread(a)
+        out += spread(b)
+    return out if matrix is None else _shaped_like(out, x)
+
+
+def _add_scaled(out, g, a):
+    """out += a·g with per-channel a, in place (out: a new array made by _multiply_add)."""
+    matrix = _matrix(out)
+    if matrix is None:
+        out += (in_layout_of(g, out) if out.ndim == 4 else g) * _per_channel(a, out.ndim)
+    else:
+        matrix += _matrix_like(g, matrix) * _tiled(a, matrix)
 
 
 def _batch_norm(x, weight, bias, mean, var, eps, training):
@@ -123,14 +183,13 @@ def _batch_norm_grad_x(g, cache, x, weight, bias, mean, var, eps, training):
     if not training:
         return g * _per_channel(a, x.ndim)
     sum_g, sum_g_xhat = _gradient_sums(g, cache, x, mean, var, eps)
-    g = in_layout_of(g, x) if x.ndim == 4 else g
     m, mean = x.dtype.type(x.size // x.shape[1]), np.asarray(mean, x.dtype)
     inv_std = _inv_std(var, eps, x)
     # a·(g - Σg/m - x̂·Σg·x̂/m) with x̂ = (x - μ)/√(σ² + ε), as a·g + slope·x + shift
     slope = -a * inv_std * sum_g_xhat / m
     shift = -a * sum_g / m - slope * mean
     dx = _multiply_add(x, slope, shift)
-    dx += g * _per_channel(a, x.ndim)
+    _add_scaled(dx, g, a)
     return dx
 
 

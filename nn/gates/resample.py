@@ -29,7 +29,9 @@ the local gradient is written with operators, so it can be differentiated again
 """
 import numpy as np
 
-from autograd import Gate
+from autograd import Gate, raw
+
+from .layout import in_layout_of
 
 
 # ---------------------------------------------------------------- the matrices
@@ -77,7 +79,12 @@ def _resample(x, rows, cols):
 
 
 def _resample_grad(g, out, x, rows, cols):
-    return rows.T @ g @ cols
+    dx = rows.T @ g @ cols
+    if isinstance(dx, np.ndarray):            # (a Value under create_graph=True: left as it is)
+        # in x's memory layout: the gates before this one (relu, batch_norm) walk their gradient
+        # beside their channels-last inputs, three times slower against the grain
+        dx = in_layout_of(dx, raw(x))
+    return dx
 
 
 def _matmul_onnx(node, x, rows, cols):
