@@ -240,6 +240,33 @@ def test_pools_match_direct_loops(case):
                                loop_pool(x, kernel, stride, padding, np.sum, 0.0) / counts, rtol=1e-12)
 
 
+def loop_max_pool_grad(x, g, kernel, stride, padding):
+    """Each window's g to its first maximum in row-major order, window by window."""
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=-np.inf)
+    dxp = np.zeros_like(xp)
+    for n, c, y, z in np.ndindex(g.shape):
+        window = xp[n, c, y * sh:y * sh + kh, z * sw:z * sw + kw]
+        i, j = np.unravel_index(np.argmax(window), window.shape)      # argmax: the first maximum
+        dxp[n, c, y * sh + i, z * sw + j] += g[n, c, y, z]
+    return dxp[:, :, ph:ph + x.shape[2], pw:pw + x.shape[3]]
+
+
+@settings(max_examples=60)
+@given(pool_case())
+def test_max_pool_routes_each_window_to_its_first_maximum_with_ties(case):
+    """The gradient of max pooling with tied maxima, against the window-by-window rule:
+    a 3x3 (or 2x3) window is pooled along W, then along H (separably), and the two
+    routings back must still pick the window's first maximum in row-major order."""
+    x, kernel, stride, padding = case
+    x = np.round(x)                                                  # values -3..3: many ties
+    v = Value(x)
+    out = F.max_pool2d(v, kernel, stride, padding)
+    g = np.random.default_rng(int(x.size)).integers(1, 9, out.shape).astype(float)
+    out.backward(g)
+    np.testing.assert_array_equal(v.grad, loop_max_pool_grad(x, g, kernel, stride, padding))
+
+
 def test_max_pool_ties_send_the_whole_gradient_to_the_first_maximum_in_row_major_order():
     """The documented rule (PyTorch's): in a window with tied maxima, the first
     one scanning the top row left to right, then the next row, gets all of g."""
