@@ -84,10 +84,9 @@ def test_batch_norm_reads_rows_of_many_pixels_as_one(shape):
     mean, var = norm.batch_statistics(data)
     np.testing.assert_allclose(mean, x.mean(axis=norm.stat_axes(x.ndim)), rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(var, x.var(axis=norm.stat_axes(x.ndim)), rtol=1e-12, atol=1e-12)
-    out, cache = norm.batch_norm.forward(data, weight, bias, mean, var, 1e-5, True)
-    expected = (x - mean.reshape((1, -1) + (1,) * (x.ndim - 2))) / np.sqrt(var + 1e-5).reshape(
-        (1, -1) + (1,) * (x.ndim - 2)) * weight.reshape((1, -1) + (1,) * (x.ndim - 2)) + bias.reshape(
-        (1, -1) + (1,) * (x.ndim - 2))
+    out, _ = norm.batch_norm.forward(data, weight, bias, mean, var, 1e-5, True)
+    per_channel = lambda v: v.reshape((1, -1) + (1,) * (x.ndim - 2))          # noqa: E731
+    expected = (x - per_channel(mean)) / per_channel(np.sqrt(var + 1e-5)) * per_channel(weight) + per_channel(bias)
     np.testing.assert_allclose(out, expected, rtol=1e-12, atol=1e-12)
     assert out.shape == data.shape and (x.ndim == 2 or is_channels_last(out))
     for g in upstream:

@@ -86,11 +86,11 @@ def _route_to_maxima(g, out, x, kernel, stride, padding, dilation):
     return cropped(dxp, padding)
 
 
-# A kh x kw window's max is the max of its kh rows' maxima: pool along W (windows 1 x kw), then
-# along H (kh x 1), kh + kw comparisons per output instead of kh·kw (6 for 3x3, not 9). Backward
-# routes the same way back: g to the first row of each window whose maximum is the window's, then
-# to the first position of that row equal to it: the window's first maximum in row-major order.
+# Separable max pooling (see the module docstring). Backward routes g back the way forward came: to
+# the first row of each window whose maximum is the window's, then to the first position of that
+# row equal to it, which is the window's first maximum in row-major order: PyTorch's tie rule.
 def _separable(kernel):
+    """Whether pooling along W, then H, compares fewer positions (kh + kw) than the window (kh·kw)."""
     return kernel[0] * kernel[1] > kernel[0] + kernel[1]
 
 
@@ -116,8 +116,8 @@ def _max_pool2d_grad(g, out, x, kernel, stride, padding, dilation):
     if not _separable(kernel):
         return _route_to_maxima(g, out, x, *options)
     row_maxima = _max_over_windows(x, *_along_w(*options))       # recomputed: two passes, no memory kept
-    return _route_to_maxima(_route_to_maxima(g, out, row_maxima, *_along_h(*options)), row_maxima, x,
-                            *_along_w(*options))
+    g_rows = _route_to_maxima(g, out, row_maxima, *_along_h(*options))      # to each window's first max row
+    return _route_to_maxima(g_rows, row_maxima, x, *_along_w(*options))     # to that row's first max
 
 
 max_pool2d = Gate("max_pool2d", _max_pool2d, _max_pool2d_grad,
