@@ -1,7 +1,7 @@
 """Drawing a circuit as the CS231n notes draw it, with graphviz.
 
-Gates are circles named by their operation (ellipses when they carry parameters
-or a label), inputs (leaves) are boxes, and every wire carries the value flowing
+Gates are circles named by their operation (ellipses when it is a word longer than
+"relu", or they carry parameters or a label), inputs (leaves) are boxes, and every wire carries the value flowing
 forward (green) and, once backward has run, the gradient flowing back (red).
 Gates made inside `scope(name)` (every `nn.Module` call opens one) are grouped
 into a labelled cluster, or drawn as a single box with `collapse=True`.
@@ -109,9 +109,11 @@ def draw(root, rankdir="LR", show_values=True, show_grads=True, precision=4, hea
             line = f'{name(v)} [shape=box style=rounded label=<{fmt.leaf(v)}>]'
         else:
             label = fmt.gate(v)
-            # a circle around a label of several lines (conv2d's stride, padding and dilation)
-            # would dwarf the one-symbol gates: those are ellipses, as wide as their text
-            line = f'{name(v)} [shape={"ellipse" if "<br/>" in label else "circle"} label=<{label}>]'
+            # a circle around a word or a label of several lines (sigmoid; conv2d's stride, padding
+            # and dilation) would dwarf the one-symbol gates (+, ×, relu): those are ellipses, as
+            # wide as their text
+            short = "<br/>" not in label and len(html.unescape(label)) <= 4
+            line = f'{name(v)} [shape={"circle" if short else "ellipse"} label=<{label}>]'
         scope = v.scope
         (clustered.setdefault(scope, []) if scope is not None else lines).append(line)
     for scope in {id(s): s for s in box.values()}.values():

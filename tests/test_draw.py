@@ -305,12 +305,12 @@ def test_command_rejects_bad_assignments(capsys):
     assert run(["draw", "x", "x=1", "y=2"], capsys)[2].count("does not use") == 1
 
 
-def test_a_gate_with_parameters_is_an_ellipse_and_a_plain_gate_a_circle():
-    """A circle around conv2d's several lines of parameters would dwarf relu's."""
+def test_a_gate_with_parameters_or_a_long_name_is_an_ellipse_and_a_symbol_a_circle():
+    """A circle around conv2d's several lines of parameters, or around "sigmoid", would dwarf relu's."""
     import nn.functional as F
     x = Value(np.ones((1, 1, 3, 3)))
-    out = F.conv2d(x, Value(np.ones((1, 1, 2, 2))), padding=1).relu()
+    out = (F.conv2d(x, Value(np.ones((1, 1, 2, 2))), padding=1).relu().sigmoid() * 2).sum()
     gates = [line for line in draw(out).source.splitlines() if "shape=circle" in line or "shape=ellipse" in line]
-    conv, = (line for line in gates if "conv2d" in line)
-    relu, = (line for line in gates if "label=<relu>" in line)
-    assert "shape=ellipse" in conv and "shape=circle" in relu
+    shapes = {g: next(line for line in gates if f"label=<{g}" in line).split("shape=")[1].split()[0]
+              for g in ("conv2d", "relu", "sigmoid", "× 2", "sum")}  # sum shows axis=None: a parameter
+    assert shapes == {"conv2d": "ellipse", "relu": "circle", "sigmoid": "ellipse", "× 2": "circle", "sum": "ellipse"}
