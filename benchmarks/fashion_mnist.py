@@ -33,7 +33,7 @@ NETS = {   # the settings `circuitgrad train` is run with
     "inception": ["--model", "inception", *ZOO],
     "resnet": ["--model", "resnet", *ZOO],
 }
-EPOCHS = {"mlp": 10, "convnet-bn": 10, "lenet5": 10, "vgg": 8, "inception": 6, "resnet": 16}
+EPOCHS = {"mlp": 10, "convnet-bn": 10, "lenet5": 10, "vgg": 10, "inception": 6, "resnet": 16}
 TARGETS = {"mlp": 0.89, "convnet-bn": 0.925, "lenet5": 0.885, "vgg": 0.94, "inception": 0.93, "resnet": 0.94}
 
 
