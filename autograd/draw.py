@@ -1,11 +1,12 @@
 """Drawing a circuit as the CS231n notes draw it, with graphviz.
 
-Gates are circles named by their operation (ellipses when it is a word longer than
-"relu", or they carry parameters or a label), inputs (leaves) are boxes, and every wire carries the value flowing
-forward (green) and, once backward has run, the gradient flowing back (red).
-Gates made inside `scope(name)` (every `nn.Module` call opens one) are grouped
-into a labelled cluster, or drawn as a single box with `collapse=True`.
-`draw_text` prints the same circuit as an indented tree and needs no Graphviz.
+Gates are circles named by their operation (ellipses for a word longer than "relu",
+or when they carry parameters or a label), inputs (leaves) are boxes, and every
+wire carries the value flowing forward (green) and, once backward has run, the
+gradient flowing back (red). Gates made inside `scope(name)` (every `nn.Module`
+call opens one) are grouped into a labelled cluster, or drawn as a single box
+with `collapse=True`. `draw_text` prints the same circuit as an indented tree
+and needs no Graphviz.
 """
 import html
 import inspect
@@ -109,9 +110,8 @@ def draw(root, rankdir="LR", show_values=True, show_grads=True, precision=4, hea
             line = f'{name(v)} [shape=box style=rounded label=<{fmt.leaf(v)}>]'
         else:
             label = fmt.gate(v)
-            # a circle around a word or a label of several lines (sigmoid; conv2d's stride, padding
-            # and dilation) would dwarf the one-symbol gates (+, ×, relu): those are ellipses, as
-            # wide as their text
+            # a word or a label of several lines (sigmoid; conv2d's stride, padding and dilation)
+            # is an ellipse as wide as its text: a circle around it would dwarf +, × and relu
             short = "<br/>" not in label and len(html.unescape(label)) <= 4
             line = f'{name(v)} [shape={"circle" if short else "ellipse"} label=<{label}>]'
         scope = v.scope
