@@ -112,7 +112,7 @@ def draw(root, rankdir="LR", show_values=True, show_grads=True, precision=4, hea
             label = fmt.gate(v)
             # a word or a label of several lines (sigmoid; conv2d's stride, padding and dilation)
             # is an ellipse as wide as its text: a circle around it would dwarf +, × and relu
-            short = "<br/>" not in label and len(html.unescape(label)) <= 4
+            short = "<br/>" not in label and len(html.unescape(label)) <= len("relu")
             line = f'{name(v)} [shape={"circle" if short else "ellipse"} label=<{label}>]'
         scope = v.scope
         (clustered.setdefault(scope, []) if scope is not None else lines).append(line)

@@ -33,8 +33,9 @@ def is_channels_last(x):
 
 def in_layout_of(a, like):
     """a in the memory layout of `like` (a itself, or one copy): elementwise
-    work on arrays of different layouts walks one of them against its grain."""
-    if is_channels_last(a) == is_channels_last(like):
+    work on arrays of different layouts walks one of them against its grain.
+    Only images (4 axes) have two layouts: any other a is returned as it is."""
+    if a.ndim != 4 or is_channels_last(a) == is_channels_last(like):
         return a
     if is_channels_last(like):
         return channels_first(np.ascontiguousarray(channels_last(a)))

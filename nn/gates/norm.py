@@ -112,7 +112,7 @@ def channel_dots(a, b):
     """Σ a·b per channel, without the product as an array when b's layout allows."""
     matrix = _matrix(b)
     if matrix is None:
-        return np.sum((in_layout_of(a, b) if a.ndim == 4 else a) * b, axis=stat_axes(a.ndim))
+        return np.sum(in_layout_of(a, b) * b, axis=stat_axes(a.ndim))
     return _folded(np.einsum("ij,ij->j", _matrix_like(a, matrix), matrix), b.shape[1])
 
 
@@ -155,7 +155,7 @@ def _add_scaled(out, g, a):
     """out += a·g with per-channel a, in place (out: a new array made by _multiply_add)."""
     matrix = _matrix(out)
     if matrix is None:
-        out += (in_layout_of(g, out) if out.ndim == 4 else g) * _per_channel(a, out.ndim)
+        out += in_layout_of(g, out) * _per_channel(a, out.ndim)
     else:
         matrix += _matrix_like(g, matrix) * _tiled(a, matrix)
 
