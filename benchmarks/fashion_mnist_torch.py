@@ -2,9 +2,11 @@
 the same split (54,000 / 6,000, seed 0), standardisation and augmentation (circuitgrad's own numpy
 functions), the same recipe (Nesterov 0.9, lr 0.1, weight decay 5e-4, cosine over the epochs, batches of
 100), the parameters with the best validation accuracy tested. It answers: what does the fastest CPU
-framework reach with this net in the same minutes?
+framework reach with this net in the same minutes? And with a deeper one (--blocks 2: ResNet-14, as
+`resnet(blocks=2)` builds it) and label smoothing (which circuitgrad's cross_entropy does not have)?
 
     python benchmarks/fashion_mnist_torch.py --epochs 26        # about 20 minutes on 2 cores
+    python benchmarks/fashion_mnist_torch.py --epochs 13 --blocks 2 --label-smoothing 0.1   # about 17
 
 Needs PyTorch (`pip install torch==2.13.0`, a CPU build) beside circuitgrad (`pip install -e .`, for the
 data and the augmentation) in one environment: a peer for comparison, never a dependency.
@@ -23,8 +25,9 @@ from nn import data
 from nn.data.augment import Augment
 
 
-def resnet():
-    """nn.models.classifiers.resnet() written with torch.nn (the same 308,074 parameters)."""
+def resnet(blocks=1):
+    """nn.models.classifiers.resnet(blocks=blocks) written with torch.nn (blocks=1: the same 308,074
+    parameters)."""
     class Block(tnn.Module):
         def __init__(self, c_in, c_out, stride):
             super().__init__()
@@ -40,8 +43,10 @@ def resnet():
             return F.relu(h + self.shortcut(x))
 
     stem = tnn.Sequential(tnn.Conv2d(1, 32, 3, padding=1, bias=False), tnn.BatchNorm2d(32), tnn.ReLU())
-    return tnn.Sequential(stem, tnn.MaxPool2d(2), Block(32, 32, 1), Block(32, 64, 2), Block(64, 128, 2),
-                          tnn.AdaptiveAvgPool2d(1), tnn.Flatten(), tnn.Linear(128, 10))
+    stages = [block for c_in, c_out, stride in ((32, 32, 1), (32, 64, 2), (64, 128, 2))
+              for block in (Block(c_in, c_out, stride), *(Block(c_out, c_out, 1) for _ in range(blocks - 1)))]
+    return tnn.Sequential(stem, tnn.MaxPool2d(2), *stages, tnn.AdaptiveAvgPool2d(1), tnn.Flatten(),
+                          tnn.Linear(128, 10))
 
 
 def accuracy(model, x, y):
@@ -56,6 +61,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=26)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--blocks", type=int, default=1, help="basic blocks per stage (default 1: the zoo's)")
+    parser.add_argument("--label-smoothing", type=float, default=0.0)
     args = parser.parse_args()
     torch.set_num_threads(2)
     torch.manual_seed(args.seed)
@@ -67,7 +74,7 @@ def main():
     standardize = data.Standardize(per="channel").fit(x_train)
     x_train, x_val, x_test = (standardize.transform(x) for x in (x_train, x_val, test.x))
 
-    model, augment, rng = resnet(), Augment(flip=True, crop_padding=2), np.random.default_rng(args.seed)
+    model, augment, rng = resnet(args.blocks), Augment(flip=True, crop_padding=2), np.random.default_rng(args.seed)
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, nesterov=True, weight_decay=5e-4)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)
     best, best_state, seconds = -1.0, None, []
@@ -77,7 +84,8 @@ def main():
         for i in range(len(order) // 100):
             batch = order[i * 100:(i + 1) * 100]
             x = torch.from_numpy(np.ascontiguousarray(augment(x_train[batch], rng)))
-            loss = F.cross_entropy(model(x), torch.from_numpy(y_train[batch].astype(np.int64)))
+            loss = F.cross_entropy(model(x), torch.from_numpy(y_train[batch].astype(np.int64)),
+                                   label_smoothing=args.label_smoothing)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
