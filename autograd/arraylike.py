@@ -14,6 +14,28 @@ import numpy as np
 _labels = weakref.WeakKeyDictionary()
 _scopes = weakref.WeakKeyDictionary()
 
+# Writes into a Value's data: `copy_`, and assigning `.data` (value.py).
+# Backward reads each input's data as it is when backward runs, so a write
+# between a gate's forward and its backward would give the gradient at the new
+# numbers, silently. So writes are counted: a node keeps the count at its
+# making (`_born`), a written Value the count at its last write (kept off the
+# nodes too: few Values are ever written), and backward refuses a node with an
+# input written after it (backprop.py), as PyTorch does. Writing into the array
+# itself (`p.data[0] = 1`) is not seen.
+writes = [0]                                  # the count so far (a list: gate.py and backprop.py read it)
+_written = weakref.WeakKeyDictionary()        # Value -> the count at its last write
+
+
+def wrote(v):
+    """Count a write into v's data."""
+    writes[0] += 1
+    _written[v] = writes[0]
+
+
+def written_after(v, count):
+    """Whether v's data was written after the first `count` writes."""
+    return _written.get(v, 0) > count
+
 
 class ArrayLike:
     """The array side of a Value, and its name: nothing here builds a graph."""
@@ -44,7 +66,8 @@ class ArrayLike:
         """Write new numbers into this Value, building no graph: into its array,
         in place (whatever else holds the array sees them; data broadcasts to
         its shape), or as its new number when it holds a Python float. How an
-        optimizer updates a parameter; returns self."""
+        optimizer updates a parameter; returns self. A write: a backward through
+        a gate that used this Value before it raises."""
         data = data.data if isinstance(data, ArrayLike) else data
         if type(self._data) is float:
             if np.size(data) != 1:
@@ -56,6 +79,7 @@ class ArrayLike:
             except (TypeError, ValueError) as e:
                 raise type(e)(f"copy_: {np.shape(data)} {np.result_type(data)} data does not fit this "
                               f"Value's {self._data.shape} {self._data.dtype} array ({e})") from None
+        wrote(self)
         return self
 
     def item(self):

@@ -13,15 +13,19 @@
 3. Once a node has sent its gradient on, release it (and what its gate saved)
    unless the caller keeps the graph (retain_graph): a later backward that
    reaches it raises instead of silently reusing a graph that is gone.
+4. A gate's local gradients read its inputs' data as it is now. So a node one
+   of whose inputs was written (copy_, `.data =`) after the node was made
+   raises too: the gradient would be computed at the new numbers.
 """
 import itertools
 
 import numpy as np
 
 from . import gates
+from .arraylike import writes, written_after
 from .gate import _ERRORS, _all_finite, anomaly, gate_error, raw
 from .mode import anomaly_detection, set_grad_enabled
-from .value import CONSTANT, LEAF, RELEASED, Value, _reshaped
+from .value import CONSTANT, LEAF, RELEASED, Value
 
 
 def backward(root, grad=None, retain_graph=False, create_graph=False):
@@ -75,6 +79,8 @@ def run(root, seed, keep_graph, create_graph, captured=None):
                     if gate is None:          # a leaf: the gradient stops here
                         node._grad_so_far = None
                         continue
+                    if node._born < writes[0]:   # something was written since this node was made
+                        refuse_written(node)
                     node._grad_so_far = sent
                     a, b = node._left, node._right
                     if b is None or create_graph:
@@ -129,7 +135,7 @@ def run(root, seed, keep_graph, create_graph, captured=None):
                             else:
                                 b._grad_so_far = so_far + gb
                     except _ERRORS as e:
-                        raise _reshaped_error((a, b)) or gate_error(e, gate.name, (a, b), " (backward)") from None
+                        raise gate_error(e, gate.name, (a, b), " (backward)") from None
     except BaseException:
         for node in itertools.chain.from_iterable(filter(None, waiting)):
             if node._grad_so_far is not RELEASED:
@@ -152,7 +158,7 @@ def local_gradients(node, g, create_graph):
             try:
                 gx = local(g, out, *args)
             except _ERRORS as e:
-                raise _reshaped_error(inputs) or gate_error(e, gate.name, inputs, _stage(create_graph, e)) from None
+                raise gate_error(e, gate.name, inputs, _stage(create_graph, e)) from None
             sent.append((x, fit_gradient(gx, x, g)))
     return sent
 
@@ -213,7 +219,7 @@ def fit_gradient(gx, x, g=None):
     shape = data.shape if type(data) is np.ndarray else np.shape(data)
     if np.shape(gx) != shape:
         if not _fits(np.shape(gx), shape):
-            raise _reshaped_error([x]) or ValueError(
+            raise ValueError(
                 f"backward: a gradient of shape {np.shape(gx)} does not fit {_name(x)} of shape {shape}")
         gx = gates._sum_to(gx, shape)
     if type(data) is float:                           # scalar circuits stay in Python floats
@@ -239,14 +245,15 @@ def released(x):
                         f"through the same graph again")
 
 
-def _reshaped_error(inputs):
-    """The error for a backward through a Value whose .data was given another
-    shape after the forward pass that used it (None if no input was)."""
-    for x in inputs:
-        if isinstance(x, Value) and x in _reshaped:
-            return ValueError(f"backward: {_name(x)} was given data of shape {x.shape} after the forward "
-                              f"pass that used it with shape {_reshaped[x]}: run the forward pass again")
-    return None
+def refuse_written(node):
+    """Raise when an input of `node` was written (copy_, `.data =`) after its
+    gate used it: the local gradients would read the new numbers."""
+    for x in node.inputs:
+        if isinstance(x, Value) and written_after(x, node._born):
+            raise RuntimeError(f"backward: {_name(x)} ({x.dtype} {x.shape}) was written (copy_, or .data =) "
+                               f"after the '{node._gate.name}' gate used it, so its gradient would be computed "
+                               f"at the new numbers: run the forward pass again after the write (an optimizer "
+                               f"steps after backward)")
 
 
 def _name(x):

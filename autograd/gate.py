@@ -40,6 +40,7 @@ import numpy as np
 # say `__mul__ = gates.mul.operate`): the gates below read `values.Value` when
 # they run, not when this module is imported.
 from . import value as values
+from .arraylike import writes
 from .mode import CHECKED, OFF, anomaly_detection, current_recording
 
 PLAIN = -2    # the depth of plain data (numbers, arrays): a gate given no Value makes no node
@@ -184,6 +185,7 @@ def two_values(gate):
         v._right = b
         v._depth = depth + 1
         v._grad_so_far = None
+        v._born = writes[0]
         return v
 
     operate.__name__ = operate.__qualname__ = gate.name

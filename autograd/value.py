@@ -9,12 +9,10 @@ its local gradients. The backward pass is in backprop.py; what makes a Value
 behave as a number and an array in Python (shape, len, float, printing,
 copying, its label) is in arraylike.py. Below the class: how the engine makes nodes and checks data.
 """
-import weakref
-
 import numpy as np
 
 from . import gates                 # the gate table: every operation of a Value is one of its gates
-from .arraylike import ArrayLike, _scopes, shape_of
+from .arraylike import ArrayLike, _scopes, writes, wrote
 from .gate import raw
 
 # A Value's depth orders the backward pass (backprop.py): a gate's output is one
@@ -40,6 +38,7 @@ class Value(ArrayLike):
                  "_left", "_right",   # its inputs, a and b of a * b (see node() and `inputs`)
                  "_depth",            # LEAF, CONSTANT, or one more than the deepest input's
                  "_grad_so_far",      # during backward: the gradient gathered from the wires so far
+                 "_born",             # a gate's output: the count of writes into data when it was made
                  "__weakref__")
     __array_ufunc__ = None            # `ndarray * Value` comes to Value.__rmul__, not into numpy
 
@@ -53,15 +52,15 @@ class Value(ArrayLike):
     @property
     def data(self):
         """The number or array this Value holds. Assigning checks and converts
-        as the constructor does (`p.data = p.data - lr * p.grad` is an update)."""
+        as the constructor does (`p.data = p.data - lr * p.grad` is an update),
+        and is a write: a backward through a gate that used this Value before it
+        raises (its gradient would be computed at the new numbers)."""
         return self._data
 
     @data.setter
     def data(self, data):
-        data = as_data(data)
-        if shape_of(data) != self.shape:
-            _reshaped[self] = self.shape              # for the error of a backward through the old shape
-        self._data = data
+        self._data = as_data(data)
+        wrote(self)                                   # backward through an earlier use would be wrong
 
     # ---------------------------------------------------------- operators: each one gate
     __add__ = gates.add.operate          # a + b
@@ -155,8 +154,6 @@ class SavedValue(Value):
 
 RELEASED = object()   # `_grad_so_far` of a node whose graph backward has released
 
-_reshaped = weakref.WeakKeyDictionary()     # Value -> its shape before `.data` was given another
-
 
 # ---------------------------------------------------------------- making Values
 def become_leaf(v, data, depth):
@@ -197,6 +194,7 @@ def node(gate, data, inputs, depth, scope, cache=None):
         v._right = None
     v._depth = depth
     v._grad_so_far = None
+    v._born = writes[0]
     if cache is not None:
         v._saved = cache
     if scope is not None:

@@ -208,3 +208,67 @@ def test_a_second_derivative_through_an_intermediate_after_backward_create_graph
     np.testing.assert_allclose(through_y, 4 * x.data)
     (second,) = autograd.grad(x.grad.sum(), [x])                     # d(Σ 4x³)/dx = 12x²
     np.testing.assert_allclose(second, 12 * x.data ** 2)
+
+
+# ---------------------------------------------------------------- writes between forward and backward
+def write_by_copy(v, data):
+    v.copy_(data)
+
+
+def write_by_assignment(v, data):
+    v.data = data
+
+
+def write_by_update(v, data):                   # `p.data -= lr * p.grad`: in place, then assigned
+    v.data -= v.data - data
+
+
+@pytest.mark.parametrize("write", [write_by_copy, write_by_assignment, write_by_update])
+@pytest.mark.parametrize("scalar", [True, False])          # a two-Value gate's fast path, and the general one
+def test_a_write_into_an_input_after_forward_refuses_backward(write, scalar):
+    w = Value(3.0 if scalar else np.array([3.0, 4.0]), label="w")
+    x = Value(2.0 if scalar else np.array([2.0, 5.0]))
+    loss = (w * x) if scalar else (w * x).sum()
+    write(w, 10.0 if scalar else np.array([10.0, 10.0]))    # d loss/dx would read the new w
+    with pytest.raises(RuntimeError, match=r"'w'.*written.*after the 'mul' gate used it.*forward pass again"):
+        loss.backward()
+    assert x.grad is None and w.grad is None
+    loss = (w * x) if scalar else (w * x).sum()             # the forward pass again: at the new numbers
+    loss.backward()
+    np.testing.assert_array_equal(x.grad, 10.0 if scalar else [10.0, 10.0])
+
+
+def test_writes_before_forward_or_into_other_values_are_fine():
+    w, x, other = Value(np.array([3.0, 4.0])), Value(np.array([2.0, 5.0])), Value(np.zeros(2))
+    w.copy_(np.array([1.0, 1.0]))                           # before the forward pass
+    loss = (w * x).sum()
+    other.copy_(np.ones(2))                                 # a Value the graph does not use
+    loss.backward(retain_graph=True)
+    np.testing.assert_array_equal(x.grad, [1.0, 1.0])
+    w.copy_(np.array([7.0, 7.0]))                           # after the last backward through it: fine,
+    with pytest.raises(RuntimeError, match="written"):      # until a backward goes through it again
+        loss.backward()
+
+
+def test_an_optimizer_step_between_two_backwards_refuses_the_second():
+    import optim                                            # (optim is above autograd; only this test needs it)
+    w = Value(np.array([1.0, -2.0]), label="w")
+    loss = (w * w).sum()
+    loss.backward(retain_graph=True)
+    optim.SGD([w], lr=0.1).step()
+    with pytest.raises(RuntimeError, match="'w'.*written.*'mul'"):
+        loss.backward()
+    for _ in range(2):                                      # the usual loop: forward, backward, step
+        w.zero_grad()
+        loss = (w * w).sum()
+        loss.backward()
+        optim.SGD([w], lr=0.1).step()
+    np.testing.assert_allclose(w.data, np.array([1.0, -2.0]) * 0.8 ** 3)     # three steps of w -= 0.1·2w
+
+
+def test_a_write_between_a_gradient_and_its_derivative_refuses_it():
+    x = Value(2.0)
+    (dx,) = autograd.grad(x ** 3, [x], create_graph=True)  # 3x², made of gates that use x
+    x.data = 3.0
+    with pytest.raises(RuntimeError, match="written"):
+        autograd.grad(dx, [x])
