@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import autograd
+import optim
 from autograd import Gate, Value, gradcheck, scope
 
 
@@ -251,7 +252,6 @@ def test_writes_before_forward_or_into_other_values_are_fine():
 
 
 def test_an_optimizer_step_between_two_backwards_refuses_the_second():
-    import optim                                            # (optim is above autograd; only this test needs it)
     w = Value(np.array([1.0, -2.0]), label="w")
     loss = (w * w).sum()
     loss.backward(retain_graph=True)

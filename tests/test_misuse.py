@@ -170,14 +170,6 @@ def rebound():
     y.backward()
 
 
-def stepped_between_two_backwards():
-    w = Value(np.ones(3), label="w")
-    loss = (w * w).sum()
-    loss.backward(retain_graph=True)
-    optim.SGD([w], lr=0.1).step()                            # writes w: the graph's numbers are gone
-    loss.backward()
-
-
 def assign(v, name, value):
     setattr(v, name, value)
 
@@ -233,9 +225,8 @@ CATALOGUE = [   # (what, call, exception, fragments)
     ("data set to a string", lambda: assign(V(2), "data", "abc"), TypeError, ["str", "'abc'"]),
     ("data set to a list of Values", lambda: assign(V(2), "data", [V(), V()]), TypeError, ["stack"]),
     ("data set to complex numbers", lambda: assign(V(2), "data", np.ones(2) * 1j), TypeError, ["complex"]),
-    ("a leaf given another shape after forward", rebound, RuntimeError, ["'x'", "(4,)", "written", "'mul'", "forward"]),
-    ("an optimizer step between two backwards", stepped_between_two_backwards, RuntimeError,
-     ["'w'", "(3,)", "written", "'mul'", "forward pass again"]),
+    ("a leaf given another shape after forward", rebound, RuntimeError,
+     ["'x'", "(4,)", "written", "'mul'", "forward pass again"]),
     ("grad of arrays", lambda: autograd.grad((V(2) * 2).sum(), [np.ones(2)]), TypeError,
      ["must be Values", "ndarray"]),
     ("copy_ of another shape", lambda: V(3).copy_(np.ones(4)), ValueError, ["copy_", "(4,)", "(3,)"]),
