@@ -22,7 +22,7 @@ _scopes = weakref.WeakKeyDictionary()
 # nodes too: few Values are ever written), and backward refuses a node with an
 # input written after it (backprop.py), as PyTorch does. Writing into the array
 # itself (`p.data[0] = 1`) is not seen.
-writes = [0]                                  # the count so far (a list: gate.py and backprop.py read it)
+writes = [0]                                  # the count so far (a list, so that modules importing it see it grow)
 _written = weakref.WeakKeyDictionary()        # Value -> the count at its last write
 
 

@@ -251,9 +251,9 @@ def refuse_written(node):
     for x in node.inputs:
         if isinstance(x, Value) and written_after(x, node._born):
             raise RuntimeError(f"backward: {_name(x)} ({x.dtype} {x.shape}) was written (copy_, or .data =) "
-                               f"after the '{node._gate.name}' gate used it, so its gradient would be computed "
-                               f"at the new numbers: run the forward pass again after the write (an optimizer "
-                               f"steps after backward)")
+                               f"after the '{node._gate.name}' gate used it, so the gate's gradients would be "
+                               f"computed at the new numbers: run the forward pass again after the write (an "
+                               f"optimizer steps after backward)")
 
 
 def _name(x):
